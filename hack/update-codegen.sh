@@ -15,7 +15,8 @@ source "$codegen_dir/kube_codegen.sh"
 # Types from k8s.io/api that our objects embed (EnvVar, Container, Affinity, DeploymentStrategy, MetricSpec)
 # or that subresources return (autoscaling/v1 Scale). They already carry their model names, so openapi-gen
 # must treat them as read-only inputs rather than try to write into the module cache.
-openapi_extra=(k8s.io/api/core/v1 k8s.io/api/apps/v1 k8s.io/api/autoscaling/v1 k8s.io/api/autoscaling/v2)
+openapi_extra=(k8s.io/api/core/v1 k8s.io/api/apps/v1 k8s.io/api/autoscaling/v1 k8s.io/api/autoscaling/v2
+  k8s.io/apimachinery/pkg/util/intstr)
 KUBE_CODEGEN_READONLY_PKGS+=("${openapi_extra[@]}")
 
 kube::codegen::gen_helpers --boilerplate "$boilerplate" "$root/apis"

@@ -49,7 +49,7 @@ const credentialedFunction = `{
         "password": "git-password",
         "headers": {
           "Authorization": "Bearer header-token",
-          "X-V3io-Session-Key": "v3io-session-key",
+          "X-V3io-Session-Key": "S3cr3t-v3io-session",
           "X-Api-Key": "custom-header-key"
         }
       }
@@ -64,7 +64,7 @@ const credentialedFunction = `{
           "accessKey": "kafka-access-key",
           "accessCertificate": "kafka-access-cert",
           "sasl": {
-            "enable": true, "user": "svc", "password": "kafka-sasl-password",
+            "enable": true, "user": "svc", "password": "S3cr3t-sasl",
             "oauth": {"clientId": "client", "clientSecret": "kafka-oauth-secret", "tokenURL": "https://idp.example/token"}
           }
         }

@@ -3,7 +3,10 @@ package masking
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // ObjectKind says which kind of Nuclio object a rule set, Secret name or Secret label applies to.
@@ -98,19 +101,92 @@ func HasUserinfo(s string) bool {
 // concurrent use.
 type RuleSet struct {
 	kind ObjectKind
-	// whole matches paths whose non-empty string value is masked whatever it is; one alternation of all
-	// whole-value rules so that a leaf costs a single regexp match.
-	whole *regexp.Regexp
-	// url matches paths whose value is masked only when it carries userinfo.
-	url *regexp.Regexp
-	// patterns keeps the source expressions, in order, for String and tests.
+	// whole are the rules whose paths are masked whatever the (non-empty string) value.
+	whole []rule
+	// url are the rules whose paths are masked only when the value carries userinfo.
+	url []rule
+	// patterns keeps the source expressions, in order, for Patterns.
 	patterns []string
+}
+
+// rule is one compiled expression. Small separate expressions run on Go's backtracking matcher, several
+// times faster than one large alternation, and prefix rejects most paths without running it at all.
+type rule struct {
+	re *regexp.Regexp
+	// prefix is a literal every matching path starts with (compared under Unicode case folding, as the
+	// "(?i)" expression does), or "" when the expression has none.
+	prefix string
+}
+
+func compileRule(expr string) (rule, error) {
+	re, err := regexp.Compile("(?i)" + expr)
+	if err != nil {
+		return rule{}, err
+	}
+	return rule{re: re, prefix: anchoredLiteralPrefix(expr)}, nil
+}
+
+// anchoredLiteralPrefix returns the literal text expr requires at the start of its input, read from the
+// parsed expression (so quantifiers and alternations are accounted for), or "" if there is none.
+func anchoredLiteralPrefix(expr string) string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	if re.Op != syntax.OpConcat || len(re.Sub) < 2 || re.Sub[0].Op != syntax.OpBeginText {
+		return ""
+	}
+	var b strings.Builder
+	for _, sub := range re.Sub[1:] {
+		if sub.Op != syntax.OpLiteral {
+			break
+		}
+		b.WriteString(string(sub.Rune))
+	}
+	return b.String()
+}
+
+func (r rule) match(path string) bool {
+	return (r.prefix == "" || hasPrefixFold(path, r.prefix)) && r.re.MatchString(path)
+}
+
+// hasPrefixFold reports whether s starts with prefix under Unicode simple case folding, the equivalence
+// "(?i)" uses.
+func hasPrefixFold(s, prefix string) bool {
+	for _, pr := range prefix {
+		if s == "" {
+			return false
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		s = s[size:]
+		if r == pr {
+			continue
+		}
+		f := unicode.SimpleFold(pr)
+		for f != pr && f != r {
+			f = unicode.SimpleFold(f)
+		}
+		if f != r {
+			return false
+		}
+	}
+	return true
+}
+
+func matchAny(rules []rule, path string) bool {
+	for _, r := range rules {
+		if r.match(path) {
+			return true
+		}
+	}
+	return false
 }
 
 // NewRuleSet compiles the built-in rules for kind plus extra, administrator-supplied Go regular
 // expressions (matched case-insensitively against Nuclio paths, like Nuclio's customSensitiveFields).
-// It returns an error naming the offending entry (by index, never echoing anything else) when an extra
-// expression does not compile or is empty, and for an unknown kind.
+// It returns an error naming the offending entry by index when an extra expression is empty or does not
+// compile, and for an unknown kind.
 func NewRuleSet(kind ObjectKind, extra []string) (*RuleSet, error) {
 	var whole, url []string
 	switch kind {
@@ -126,33 +202,27 @@ func NewRuleSet(kind ObjectKind, extra []string) (*RuleSet, error) {
 		if strings.TrimSpace(e) == "" {
 			return nil, fmt.Errorf("masking: extra sensitive path [%d] for %s: must not be empty", i, kind)
 		}
-		if _, err := regexp.Compile("(?i)" + e); err != nil {
+		if _, err := compileRule(e); err != nil {
 			return nil, fmt.Errorf("masking: extra sensitive path [%d] for %s: not a valid Go regular expression: %w", i, kind, err)
 		}
-		whole = append(whole, e)
 	}
+	whole = append(whole, extra...)
 	rs := &RuleSet{kind: kind, patterns: append(append([]string(nil), whole...), url...)}
-	rs.whole = regexp.MustCompile(alternation(whole))
-	if len(url) > 0 {
-		rs.url = regexp.MustCompile(alternation(url))
+	for _, e := range whole {
+		rs.whole = append(rs.whole, mustCompileRule(e))
+	}
+	for _, e := range url {
+		rs.url = append(rs.url, mustCompileRule(e))
 	}
 	return rs, nil
 }
 
-// alternation joins expressions, each already validated, into one case-insensitive expression that
-// matches whenever one of them does. Each alternative is grouped so that its own anchors keep their scope.
-func alternation(exprs []string) string {
-	var b strings.Builder
-	b.WriteString("(?i)")
-	for i, e := range exprs {
-		if i > 0 {
-			b.WriteByte('|')
-		}
-		b.WriteString("(?:")
-		b.WriteString(e)
-		b.WriteString(")")
+func mustCompileRule(expr string) rule {
+	r, err := compileRule(expr)
+	if err != nil {
+		panic(fmt.Sprintf("masking: rule %q does not compile: %v", expr, err))
 	}
-	return b.String()
+	return r
 }
 
 // Kind returns the kind of object the rule set was built for.
@@ -164,20 +234,20 @@ func (rs *RuleSet) Patterns() []string { return append([]string(nil), rs.pattern
 // IsSensitivePath reports whether path is named by any rule, whatever its value. A field for which this
 // is true may carry a re-submitted token.
 func (rs *RuleSet) IsSensitivePath(path string) bool {
-	return rs.whole.MatchString(path) || (rs.url != nil && rs.url.MatchString(path))
+	return matchAny(rs.whole, path) || matchAny(rs.url, path)
 }
 
 // ShouldMask reports whether the string value at path is a credential that must be masked: value is
-// non-empty, is not already a token, and path is named by a whole-value rule or by a URL rule while the
+// non-empty, is not already a token, and path is named by a whole-value rule, or by a URL rule while the
 // value carries userinfo.
 func (rs *RuleSet) ShouldMask(path, value string) bool {
 	if value == "" || strings.HasPrefix(value, ReferencePrefix) {
 		return false
 	}
-	if rs.whole.MatchString(path) {
+	if matchAny(rs.whole, path) {
 		return true
 	}
-	return rs.url != nil && HasUserinfo(value) && rs.url.MatchString(path)
+	return HasUserinfo(value) && matchAny(rs.url, path)
 }
 
 // Token returns the reference token for path: "$ref:" + strings.ToLower(path), as Nuclio computes it.

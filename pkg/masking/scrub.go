@@ -20,14 +20,22 @@ type ScrubResult struct {
 	Object map[string]interface{}
 	// Secrets maps each token issued by this call to the plaintext it replaced.
 	Secrets map[string]string
-	// References maps each re-submitted token found in the object to its path. The caller must check that
-	// the stored Secret still holds a value for it.
-	References map[string]string
+	// References maps each re-submitted token found in the object to where it was found. The caller must
+	// check that the stored Secret still holds a value for it.
+	References map[string]Reference
 	// MaskedPaths lists, sorted, the paths whose values were replaced by tokens (not counting the
 	// last-applied-configuration annotation). Paths are not credentials and may be logged.
 	MaskedPaths []string
 	// LastAppliedScrubbed reports whether the kubectl last-applied-configuration annotation was rewritten.
 	LastAppliedScrubbed bool
+}
+
+// Reference locates a re-submitted token.
+type Reference struct {
+	// Path is the Nuclio path of the field.
+	Path string
+	// Field is the same location as a Kubernetes field path, for error messages.
+	Field *field.Path
 }
 
 // Changed reports whether Object differs from the input.
@@ -61,7 +69,7 @@ func (r *ScrubResult) Tokens() sets.Set[string] {
 func (rs *RuleSet) Scrub(obj map[string]interface{}) (*ScrubResult, field.ErrorList) {
 	w := &walker{
 		rs:     rs,
-		res:    &ScrubResult{Secrets: map[string]string{}, References: map[string]string{}},
+		res:    &ScrubResult{Secrets: map[string]string{}, References: map[string]Reference{}},
 		owners: map[string]string{},
 	}
 	masked, _ := w.root(obj)
@@ -213,7 +221,7 @@ func (w *walker) leaf(value, path string, fp *field.Path) (interface{}, bool) {
 			return value, false
 		}
 		if w.claim(token, path, fp) {
-			w.res.References[token] = path
+			w.res.References[token] = Reference{Path: path, Field: fp}
 		}
 		return value, false
 	}
