@@ -1,26 +1,54 @@
-# nuclio-apiserver — see README.md. `make run` starts the local control plane; `make test` proves the project.
+# nuclio-apiserver — see README.md.
+#   make run    start a local control plane with nuclio-apiserver (foreground; Ctrl-C stops it)
+#   make test   everything that proves the project works: static checks, generated code, unit, e2e
 SHELL := /usr/bin/env bash -o pipefail
 GO ?= go
+BIN := _output/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/nuclio-apiserver/nuclio-apiserver/pkg/version.Version=$(VERSION)
+# Binaries of this repository; upstream ones come from `make tools`.
+COMMANDS := nuclio-apiserver nuclio-webhook
+E2E_TIMEOUT ?= 30m
 
-.PHONY: all build test unit verify run tools clean
+.PHONY: all build tools run test verify verify-codegen codegen unit e2e clean
 
 all: build
 
+## build: compile this repository's binaries into _output/bin.
 build:
-	$(GO) build -o _output/bin/ ./cmd/...
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ $(addprefix ./cmd/,$(COMMANDS))
+	$(GO) build -o $(BIN)/local-up ./hack/local-up
 
-## test: the one command that proves the project works (unit, codegen freshness, e2e).
-test: verify unit
+## tools: build the pinned upstream binaries (kube-apiserver, etcd, kwok, kubectl, ...) into the cache.
+tools:
+	hack/build-tools.sh
+
+## run: the local control plane with nuclio-apiserver, on loopback, until Ctrl-C.
+run: tools build
+	$(BIN)/local-up --repo . --dir _output/local
+
+## test: the one command that proves the project works.
+test: verify verify-codegen unit e2e
+
+verify:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+
+## verify-codegen: fail when generated code is stale.
+verify-codegen:
+	hack/verify-codegen.sh
+
+## codegen: regenerate deepcopy, defaulters, conversions, OpenAPI, clientset, listers, informers, applyconfigurations.
+codegen:
+	hack/update-codegen.sh
 
 unit:
 	$(GO) test ./...
 
-verify:
-	$(GO) vet ./...
-	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-
-tools:
-	hack/build-tools.sh
+## e2e: the end-to-end suites against a real local control plane (test/e2e).
+e2e: tools build
+	NUCLIO_E2E_BIN_DIR=$(CURDIR)/$(BIN) $(GO) test ./test/e2e/... -count=1 -timeout $(E2E_TIMEOUT) -v
 
 clean:
 	rm -rf _output

@@ -57,9 +57,9 @@ Try, as cluster admin:
   %s api-resources --api-group=nuclio.io
   %s explain nucliofunction.spec.build
 
-As alice (admin of namespace team-a), apply a real Nuclio function (see README.md):
-  %s --kubeconfig %s apply -f test/testdata/nuclio/python/helloworld/function.yaml
+As alice (admin of namespace team-a), apply a real Nuclio function (walkthrough in README.md), then:
   %s --kubeconfig %s get nuclio
+  %s --kubeconfig %s get nfn -o wide
 As carol (view only in team-a) and bob (admin of team-b), see RBAC at work:
   %s --kubeconfig %s auth can-i create nucliofunctions -n team-a
   %s --kubeconfig %s get nucliofunctions -n team-a

@@ -88,6 +88,7 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, err
 	}
 	info := genericapiserver.NewDefaultAPIGroupInfo(nuclio.GroupName, Scheme, runtime.NewParameterCodec(Scheme), Codecs)
+	info.NegotiatedSerializer = withoutProtobuf{Codecs}
 	info.VersionedResourcesStorageMap[v1beta1.SchemeGroupVersion.Version] = storage
 	if err := gs.InstallAPIGroup(&info); err != nil {
 		return nil, err
@@ -124,4 +125,23 @@ func NewStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, 
 		"nuclioapigateways":        gateway,
 		"nuclioapigateways/status": gatewayStatus,
 	}, nil
+}
+
+// withoutProtobuf hides protobuf from content negotiation. The nuclio.io types have no generated
+// protobuf marshalling, yet a plain CodecFactory advertises protobuf for every type: a client that
+// prefers it (kube-controller-manager's namespace and garbage collectors do, for deletecollection) would
+// get an encoding error instead of falling back to JSON. Meta types still negotiate protobuf elsewhere.
+type withoutProtobuf struct {
+	runtime.NegotiatedSerializer
+}
+
+// SupportedMediaTypes lists JSON, YAML and CBOR only.
+func (s withoutProtobuf) SupportedMediaTypes() []runtime.SerializerInfo {
+	var out []runtime.SerializerInfo
+	for _, info := range s.NegotiatedSerializer.SupportedMediaTypes() {
+		if info.MediaType != runtime.ContentTypeProtobuf {
+			out = append(out, info)
+		}
+	}
+	return out
 }

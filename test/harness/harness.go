@@ -181,10 +181,12 @@ func (cp *ControlPlane) Ports() Ports { return cp.opts.Ports }
 // BinDir returns the binary directory.
 func (cp *ControlPlane) BinDir() string { return cp.opts.BinDir }
 
-func (cp *ControlPlane) pki(name string) string   { return filepath.Join(cp.opts.Dir, "pki", name) }
-func (cp *ControlPlane) logf(name string) string  { return filepath.Join(cp.opts.Dir, "logs", name+".log") }
-func (cp *ControlPlane) bin(name string) string   { return filepath.Join(cp.opts.BinDir, name) }
-func (cp *ControlPlane) kasURL() string           { return "https://" + addr(cp.opts.Ports.KubeAPIServer) }
+func (cp *ControlPlane) pki(name string) string { return filepath.Join(cp.opts.Dir, "pki", name) }
+func (cp *ControlPlane) logf(name string) string {
+	return filepath.Join(cp.opts.Dir, "logs", name+".log")
+}
+func (cp *ControlPlane) bin(name string) string    { return filepath.Join(cp.opts.BinDir, name) }
+func (cp *ControlPlane) kasURL() string            { return "https://" + addr(cp.opts.Ports.KubeAPIServer) }
 func (cp *ControlPlane) track(p *Process) *Process { cp.procs = append(cp.procs, p); return p }
 
 // clientCerts are the client identities of the control plane, signed by the cluster CA.
@@ -505,7 +507,32 @@ func (cp *ControlPlane) registerAPIService(ctx context.Context) error {
 	if _, err := cp.Dynamic.Resource(apiServiceGVR).Apply(ctx, "v1beta1.nuclio.io", apiService, metav1.ApplyOptions{FieldManager: "nuclio-harness", Force: true}); err != nil {
 		return err
 	}
-	return cp.WaitAPIServiceAvailable(ctx, 60*time.Second)
+	if err := cp.WaitAPIServiceAvailable(ctx, 60*time.Second); err != nil {
+		return err
+	}
+	return cp.waitOpenAPI(ctx, 60*time.Second)
+}
+
+// waitOpenAPI waits until kube-apiserver's aggregated OpenAPI v3 serves nuclio.io/v1beta1 (kubectl
+// explain and client-side schema users read it there; the aggregator adds it shortly after Available).
+func (cp *ControlPlane) waitOpenAPI(ctx context.Context, timeout time.Duration) error {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		body, err := cp.Kube.Discovery().RESTClient().Get().AbsPath("/openapi/v3/apis/nuclio.io/v1beta1").DoRaw(ctx)
+		if err != nil {
+			last = err
+			return false, nil
+		}
+		if !strings.Contains(string(body), `"kind":"NuclioFunction"`) && !strings.Contains(string(body), `"kind": "NuclioFunction"`) {
+			last = errors.New("schema lacks NuclioFunction")
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("OpenAPI v3 of nuclio.io/v1beta1 not served by kube-apiserver (%v): %w", last, err)
+	}
+	return nil
 }
 
 // WaitAPIServiceAvailable waits for the APIService's Available condition.
