@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -38,6 +39,8 @@ const DefaultEmbeddedEtcdDir = "/var/lib/nuclio-apiserver/etcd"
 // (etcd, serving, delegated authn/authz, audit, admission, APF, ...) plus ours.
 type Options struct {
 	Recommended *genericoptions.RecommendedOptions
+	// ServerRun are the generic server's run options (request timeouts, in-flight limits, shutdown).
+	ServerRun *genericoptions.ServerRunOptions
 	// ComponentGlobalsRegistry carries the Kubernetes emulation version and feature gates.
 	ComponentGlobalsRegistry basecompatibility.ComponentGlobalsRegistry
 
@@ -58,12 +61,16 @@ func NewOptions(out, errOut io.Writer) *Options {
 	o := &Options{
 		Recommended: genericoptions.NewRecommendedOptions(DefaultEtcdPathPrefix,
 			apiserver.Codecs.LegacyCodec(v1beta1.SchemeGroupVersion)),
+		ServerRun:                genericoptions.NewServerRunOptions(),
 		ComponentGlobalsRegistry: compatibility.DefaultComponentGlobalsRegistry,
 		EmbeddedEtcdDir:          DefaultEmbeddedEtcdDir,
 		AlternateDNS:             []string{"nuclio-apiserver.nuclio-system.svc"},
 		Out:                      out,
 		ErrOut:                   errOut,
 	}
+	// kube-apiserver holds watches on us open for its clients; without a termination grace period an
+	// orderly shutdown would wait for them until it is killed.
+	o.ServerRun.ShutdownWatchTerminationGracePeriod = 5 * time.Second
 	o.Recommended.Etcd.StorageConfig.EncodeVersioner = runtime.NewMultiGroupVersioner(v1beta1.SchemeGroupVersion,
 		schema.GroupKind{Group: v1beta1.GroupName})
 	return o
@@ -96,7 +103,7 @@ in --embedded-etcd-dir.`,
 
 	flags := cmd.Flags()
 	o.Recommended.AddFlags(flags)
-	o.ComponentGlobalsRegistry.AddFlags(flags)
+	o.ServerRun.AddUniversalFlags(flags)
 	flags.StringVar(&o.EmbeddedEtcdDir, "embedded-etcd-dir", o.EmbeddedEtcdDir,
 		"Data directory of the embedded etcd started when --etcd-servers is empty (one replica only; use an external etcd for HA). Clients connect through a unix socket inside it.")
 	flags.StringSliceVar(&o.AlternateDNS, "self-signed-cert-alternate-dns", o.AlternateDNS,
@@ -108,6 +115,7 @@ in --embedded-etcd-dir.`,
 // Validate checks the options.
 func (o *Options) Validate() error {
 	errs := o.Recommended.Validate()
+	errs = append(errs, o.ServerRun.Validate()...)
 	errs = append(errs, o.ComponentGlobalsRegistry.Validate()...)
 	return utilerrors.NewAggregate(errs)
 }
@@ -128,9 +136,10 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	c.OpenAPIV3Config.Info.Title = "nuclio-apiserver"
 	c.OpenAPIV3Config.Info.Version = version.Version
 
-	c.FeatureGate = o.ComponentGlobalsRegistry.FeatureGateFor(basecompatibility.DefaultKubeComponent)
-	c.EffectiveVersion = o.ComponentGlobalsRegistry.EffectiveVersionFor(basecompatibility.DefaultKubeComponent)
-
+	// Sets the Kubernetes effective version and feature gates from the component registry.
+	if err := o.ServerRun.ApplyTo(&c.Config); err != nil {
+		return nil, err
+	}
 	if err := o.Recommended.ApplyTo(c); err != nil {
 		return nil, err
 	}
