@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/debug"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -21,11 +20,9 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/nuclio-apiserver/nuclio-apiserver/pkg/version"
 	nucliowebhook "github.com/nuclio-apiserver/nuclio-apiserver/pkg/webhook"
 )
-
-// version is set at build time with -ldflags "-X main.version=<v>"; otherwise the module version is used.
-var version = ""
 
 func main() {
 	if err := run(); err != nil {
@@ -69,7 +66,7 @@ func run() error {
 	flag.Parse()
 
 	if showVersion {
-		fmt.Println(buildVersion())
+		fmt.Println(version.String("nuclio-webhook"))
 		return nil
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
@@ -127,16 +124,6 @@ func run() error {
 	if err := mgr.AddReadyzCheck("webhook", mgr.GetWebhookServer().StartedChecker()); err != nil {
 		return err
 	}
-	log.Info("starting", "version", buildVersion(), "path", nucliowebhook.MutatePath, "port", port, "allowOptOut", cfg.AllowOptOut)
+	log.Info("starting", "version", version.Version, "path", nucliowebhook.MutatePath, "port", port, "allowOptOut", cfg.AllowOptOut)
 	return mgr.Start(ctrl.SetupSignalHandler())
-}
-
-func buildVersion() string {
-	if version != "" {
-		return version
-	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
-		return info.Main.Version
-	}
-	return "unknown"
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -105,6 +106,8 @@ type ControlPlane struct {
 
 	procs          []*Process
 	nuclioAPI      *Process
+	webhook        *Process
+	webhookArgs    []string
 	nuclioKubeconf string
 	nuclioServing  CertPair
 }
@@ -152,6 +155,7 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		{"nuclio-apiserver RBAC and service account", cp.installServerRBAC},
 		{"nuclio-apiserver", cp.StartNuclioAPIServer},
 		{"APIService v1beta1.nuclio.io", cp.registerAPIService},
+		{"nuclio-webhook and policies", cp.startWebhook},
 		{"kwok node", cp.startKwok},
 		{"users", cp.createUsers},
 	}
@@ -447,15 +451,7 @@ func (cp *ControlPlane) StartNuclioAPIServer(ctx context.Context) error {
 		"--authorization-kubeconfig=" + cp.nuclioKubeconf,
 		"--cert-dir=" + filepath.Join(cp.NuclioAPIServerDataDir(), "certs"),
 	}}
-	if cp.nuclioAPI == nil {
-		cp.track(proc)
-	} else {
-		for i, p := range cp.procs {
-			if p == cp.nuclioAPI {
-				cp.procs[i] = proc
-			}
-		}
-	}
+	cp.replace(cp.nuclioAPI, proc)
 	cp.nuclioAPI = proc
 	if err := proc.start(); err != nil {
 		return err
@@ -501,7 +497,7 @@ func (cp *ControlPlane) registerAPIService(ctx context.Context) error {
 			"group": "nuclio.io", "version": "v1beta1",
 			"groupPriorityMinimum": int64(1000), "versionPriority": int64(15),
 			"service":  map[string]interface{}{"name": ServiceName, "namespace": SystemNamespace, "port": int64(cp.opts.Ports.NuclioAPIServer)},
-			"caBundle": ca,
+			"caBundle": base64.StdEncoding.EncodeToString(ca),
 		},
 	}}
 	if _, err := cp.Dynamic.Resource(apiServiceGVR).Apply(ctx, "v1beta1.nuclio.io", apiService, metav1.ApplyOptions{FieldManager: "nuclio-harness", Force: true}); err != nil {

@@ -156,7 +156,7 @@ func (p *Process) waitFor(ctx context.Context, timeout time.Duration, check func
 
 // Ports are the loopback ports of the control plane.
 type Ports struct {
-	Etcd, EtcdPeer, KubeAPIServer, ControllerManager, Scheduler, NuclioAPIServer, Webhook int
+	Etcd, EtcdPeer, KubeAPIServer, ControllerManager, Scheduler, NuclioAPIServer, Webhook, WebhookHealth int
 }
 
 // portNames label ports in error messages.
@@ -164,14 +164,14 @@ func (p Ports) named() map[string]int {
 	return map[string]int{
 		"etcd": p.Etcd, "etcd peer": p.EtcdPeer, "kube-apiserver": p.KubeAPIServer,
 		"kube-controller-manager": p.ControllerManager, "kube-scheduler": p.Scheduler,
-		"nuclio-apiserver": p.NuclioAPIServer, "nuclio-webhook": p.Webhook,
+		"nuclio-apiserver": p.NuclioAPIServer, "nuclio-webhook": p.Webhook, "nuclio-webhook health": p.WebhookHealth,
 	}
 }
 
 // DefaultPorts are the fixed ports of `make run`, so kubeconfigs stay valid across restarts.
 func DefaultPorts() Ports {
 	return Ports{Etcd: 42379, EtcdPeer: 42380, KubeAPIServer: 46443, ControllerManager: 40257,
-		Scheduler: 40259, NuclioAPIServer: 48443, Webhook: 49443}
+		Scheduler: 40259, NuclioAPIServer: 48443, Webhook: 49443, WebhookHealth: 49081}
 }
 
 // FreePorts picks unused loopback ports, for tests that run beside each other or beside `make run`.
@@ -183,7 +183,7 @@ func FreePorts() (Ports, error) {
 			l.Close()
 		}
 	}()
-	for i := 0; i < 7; i++ {
+	for i := 0; i < 8; i++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return Ports{}, err
@@ -192,7 +192,7 @@ func FreePorts() (Ports, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return Ports{Etcd: ports[0], EtcdPeer: ports[1], KubeAPIServer: ports[2], ControllerManager: ports[3],
-		Scheduler: ports[4], NuclioAPIServer: ports[5], Webhook: ports[6]}, nil
+		Scheduler: ports[4], NuclioAPIServer: ports[5], Webhook: ports[6], WebhookHealth: ports[7]}, nil
 }
 
 // checkPortsFree fails with a clear message when a port is taken (typically by another `make run`).
