@@ -1,3 +1,6 @@
+// Copyright The nuclio-apiserver Authors.
+// SPDX-License-Identifier: Apache-2.0
+
 package egress
 
 import (

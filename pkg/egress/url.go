@@ -1,3 +1,6 @@
+// Copyright The nuclio-apiserver Authors.
+// SPDX-License-Identifier: Apache-2.0
+
 package egress
 
 import (
@@ -36,7 +39,7 @@ const (
 	msgPathSuffix    = "; build sources must be public https URLs"
 	msgNonPrintable  = "URL contains spaces, control characters or non-ASCII characters (use punycode xn-- host names and percent-encoded paths)"
 	msgBackslash     = "URL contains a backslash, which URL parsers read differently"
-	msgNotAbsolute   = "not an absolute URL; paths on the builder are not allowed"
+	msgNotAbsolute   = "not an absolute URL (paths on the builder are not allowed)"
 	msgPlainHTTP     = "plain http is not allowed (allowPlainHTTP is off)"
 	msgNoAuthority   = "not an absolute URL with a host (scheme://host/path)"
 	msgUserinfo      = "URL contains user information (user@host); put credentials in codeEntryAttributes instead"
@@ -154,6 +157,11 @@ func (p *Policy) urlReason(s string) string {
 	if strings.Contains(authority, "@") {
 		return msgUserinfo
 	}
+	// Before parsing: net/url refuses most escapes in hosts, but this
+	// message says more than "cannot be parsed".
+	if strings.Contains(authority, "%") {
+		return msgPercent
+	}
 	if _, err := url.ParseRequestURI(s); err != nil {
 		return msgUnparseable
 	}
@@ -167,9 +175,6 @@ func (p *Policy) urlReason(s string) string {
 	}
 	if h.host == "" {
 		return msgNoHost
-	}
-	if strings.Contains(h.hostPart, "%") {
-		return msgPercent
 	}
 	// Parser differential: net/url (which the fetcher uses) must see the
 	// same host and port as the rules below judge.
@@ -226,7 +231,7 @@ func (p *Policy) nameReason(h hostPort) string {
 		return msgInternalName
 	case strings.HasSuffix(host, ".local"):
 		return msgMDNSName
-	case strings.HasSuffix(host, ".localdomain") || strings.HasSuffix(host, ".home.arpa"):
+	case strings.HasSuffix(host, ".localdomain") || host == "home.arpa" || strings.HasSuffix(host, ".home.arpa"):
 		return msgLocalNetName
 	case slices.ContainsFunc(p.DeniedHostSuffixes, func(s string) bool {
 		return host == s || strings.HasSuffix(host, "."+s)

@@ -45,7 +45,9 @@ func (p *Process) start() error {
 	fmt.Fprintf(log, "\n==== %s starting %s %s\n", time.Now().Format(time.RFC3339), p.Path, strings.Join(p.Args, " "))
 	p.cmd = exec.Command(p.Path, p.Args...)
 	p.cmd.Stdout, p.cmd.Stderr = log, log
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Pdeathsig: if the launcher dies without stopping us (SIGKILL, a crash), the component goes too
+	// instead of holding ports and data directories.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	// Components must never pick up a proxy from the environment: all traffic stays on loopback.
 	p.cmd.Env = append(filterEnv(os.Environ(), "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"), "NO_PROXY=*")
 	if err := p.cmd.Start(); err != nil {

@@ -39,8 +39,8 @@ var mutatingWebhookGVR = schema.GroupVersionResource{Group: "admissionregistrati
 // startWebhook installs and starts nuclio-webhook the way a real install does — its ServiceAccount and
 // RBAC from artifacts/webhook/rbac.yaml, the MutatingWebhookConfiguration from
 // artifacts/webhook/mutating-webhook.yaml with the service reference replaced by a loopback url and the
-// CA, and the plaintext backstop policy from artifacts/policies/sensitive-fields.yaml — and waits until
-// nuclio-apiserver's admission chain masks credentials.
+// CA — plus the policies of artifacts/policies (plaintext backstop, build sources), and waits until
+// nuclio-apiserver's admission chain masks credentials and refuses unsafe build sources.
 func (cp *ControlPlane) startWebhook(ctx context.Context) error {
 	if err := cp.ApplyFiles(ctx, filepath.Join(cp.opts.RepoRoot, "artifacts", "webhook", "rbac.yaml")); err != nil {
 		return err
@@ -87,10 +87,46 @@ func (cp *ControlPlane) startWebhook(ctx context.Context) error {
 	if err := cp.registerWebhook(ctx); err != nil {
 		return err
 	}
-	if err := cp.ApplyFiles(ctx, filepath.Join(cp.opts.RepoRoot, "artifacts", "policies", "sensitive-fields.yaml")); err != nil {
+	if err := cp.ApplyFiles(ctx,
+		filepath.Join(cp.opts.RepoRoot, "artifacts", "policies", "sensitive-fields.yaml"),
+		filepath.Join(cp.opts.RepoRoot, "artifacts", "policies", "build-sources.yaml")); err != nil {
 		return err
 	}
-	return cp.waitMasking(ctx, 60*time.Second)
+	if err := cp.waitMasking(ctx, 60*time.Second); err != nil {
+		return err
+	}
+	return cp.waitBuildSourcePolicy(ctx, 60*time.Second)
+}
+
+// waitBuildSourcePolicy waits until nuclio-apiserver enforces the build-source policy (its admission
+// plugin loads policies, bindings and the parameter ConfigMap through informers).
+func (cp *ControlPlane) waitBuildSourcePolicy(ctx context.Context, timeout time.Duration) error {
+	probe := &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": "nuclio.io/v1beta1", "kind": "NuclioFunction",
+		"metadata": map[string]interface{}{"name": "harness-policy-probe", "namespace": "default"},
+		"spec": map[string]interface{}{
+			"runtime": "python", "handler": "main:handler",
+			// An IP literal in the link-local range is refused on its face; nothing is ever fetched.
+			"build": map[string]interface{}{"path": "https://169.254.169.254/latest/meta-data/"},
+		},
+	}}
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		_, err := cp.Dynamic.Resource(functionGVR).Namespace("default").Create(ctx, probe, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		if err == nil {
+			last = errors.New("an unsafe build source was admitted")
+			return false, nil
+		}
+		if !strings.Contains(err.Error(), "spec.build.path") {
+			last = err
+			return false, nil
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("build-source policy not enforced (%v): %w", last, err)
+	}
+	return nil
 }
 
 // StartWebhook starts (or restarts, after StopWebhook) nuclio-webhook and waits for its /readyz.
