@@ -184,6 +184,11 @@ func (m *Mutator) handle(ctx context.Context, req admission.Request) (admission.
 		return m.optOut(obj, name)
 	}
 
+	if kind == masking.KindFunction {
+		if errs := validateHeaderValues(obj); len(errs) > 0 {
+			return admission.Response{}, true, denyInvalid(kind, name, errs)
+		}
+	}
 	res, errs := m.rules[kind].Scrub(obj)
 	if len(errs) > 0 {
 		return admission.Response{}, true, denyInvalid(kind, name, errs)
@@ -210,6 +215,34 @@ func (m *Mutator) handle(ctx context.Context, req admission.Request) (admission.
 	logf.FromContext(ctx).V(1).Info("masked credentials", "paths", res.MaskedPaths, "references", len(res.References), "dryRun", isDryRun(req))
 	resp, err := patch(req.Object.Raw, res.Object)
 	return resp, true, err
+}
+
+// validateHeaderValues refuses code-entry header values with line breaks, NUL or other control
+// characters (HTTP header injection). Every header value is masked below, so after this webhook the
+// build-source policy only sees "$ref:" tokens: this is the last admission step that sees the plaintext,
+// and it applies the policy's rule to it (the fetcher checks again when it sends the request). The
+// message mirrors the policy's; values are never echoed.
+func validateHeaderValues(obj map[string]interface{}) field.ErrorList {
+	headers, found, err := unstructured.NestedMap(obj, "spec", "build", "codeEntryAttributes", "headers")
+	if !found || err != nil {
+		return nil // absent, or not an object: the policy and the server's validation report it
+	}
+	var errs field.ErrorList
+	p := field.NewPath("spec", "build", "codeEntryAttributes", "headers")
+	for name, v := range headers {
+		value, ok := v.(string)
+		if !ok {
+			continue
+		}
+		for _, r := range value {
+			if (r < 0x20 && r != '\t') || r == 0x7f {
+				errs = append(errs, field.Invalid(p.Key(name), "<redacted>",
+					"header values must be strings without line breaks or NUL characters"))
+				break
+			}
+		}
+	}
+	return errs
 }
 
 // optOut handles spec.disableSensitiveFieldsMasking: true.

@@ -426,3 +426,25 @@ func TestInternalErrorsAreOpaque(t *testing.T) {
 	}
 	assertNoPlaintext(t, "error response", resp.Result)
 }
+
+// TestHeaderValueInjectionIsRefused: header values are masked, so the build-source policy never sees
+// them; the webhook refuses control characters before masking, naming the header.
+func TestHeaderValueInjectionIsRefused(t *testing.T) {
+	for name, value := range map[string]string{"crlf": "a\r\nHost: 169.254.169.254", "nul": "a\x00b", "lf": "a\nb"} {
+		errs := validateHeaderValues(map[string]interface{}{"spec": map[string]interface{}{"build": map[string]interface{}{
+			"codeEntryAttributes": map[string]interface{}{"headers": map[string]interface{}{"X-Custom": value, "Accept": "application/zip"}},
+		}}})
+		if len(errs) != 1 || errs[0].Field != "spec.build.codeEntryAttributes.headers[X-Custom]" {
+			t.Errorf("%s: %v", name, errs)
+		}
+		if strings.Contains(errs.ToAggregate().Error(), value) {
+			t.Errorf("%s: the refusal echoes the value", name)
+		}
+	}
+	ok := map[string]interface{}{"spec": map[string]interface{}{"build": map[string]interface{}{
+		"codeEntryAttributes": map[string]interface{}{"headers": map[string]interface{}{"Authorization": "Bearer\ttoken"}},
+	}}}
+	if errs := validateHeaderValues(ok); len(errs) != 0 {
+		t.Errorf("a tab is allowed in a field value: %v", errs)
+	}
+}
