@@ -339,10 +339,27 @@ type FunctionStatus struct {
 	Replicas int32 `json:"replicas,omitempty"`
 	// ReadyReplicas is the number of function pods that are ready.
 	ReadyReplicas int32 `json:"readyReplicas,omitempty"`
+	// Build records the image build of the current source, when the function is built by the controller.
+	Build *BuildStatus `json:"build,omitempty"`
 	// ObservedGeneration is the metadata.generation this status describes.
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// Conditions are Built, Deployed and Ready.
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// BuildStatus describes the latest image build of a function. The controller builds when the hash of
+// everything that shapes the image changes, and skips the build otherwise.
+type BuildStatus struct {
+	// SourceHash is the hex SHA-256 of the source and build configuration the image was built from.
+	SourceHash string `json:"sourceHash,omitempty"`
+	// Image is the pushed image reference the processor runs.
+	Image string `json:"image,omitempty"`
+	// JobName is the build Job in the function's namespace.
+	JobName string `json:"jobName,omitempty"`
+	// StartTime is when the build Job was created.
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// CompletionTime is when the build finished, successfully or not.
+	CompletionTime *metav1.Time `json:"completionTime,omitempty"`
 }
 
 // ScaleToZeroStatus records the autoscaler's last scale event.

@@ -49,6 +49,11 @@ func (in Build) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in BuildStatus) OpenAPIModelName() string {
+	return "io.nuclio.v1beta1.BuildStatus"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in DataBinding) OpenAPIModelName() string {
 	return "io.nuclio.v1beta1.DataBinding"
 }

@@ -109,7 +109,10 @@ func validateAPIGatewaySpec(g *nuclio.NuclioAPIGateway) field.ErrorList {
 	var allErrs field.ErrorList
 	p := field.NewPath("spec")
 	s := &g.Spec
-	if s.Name != g.Name {
+	// An empty spec.name means metadata.name: defaulting fills it on decode, but a create with
+	// metadata.generateName only gets its name after defaulting and before validation. Every read from
+	// storage defaults it again, so clients never see it empty.
+	if s.Name != "" && s.Name != g.Name {
 		allErrs = append(allErrs, field.Invalid(p.Child("name"), s.Name, fmt.Sprintf("must equal metadata.name %q", g.Name)))
 	}
 	if s.Host == "" {

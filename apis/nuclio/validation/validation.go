@@ -24,9 +24,9 @@ import (
 
 	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metav1validation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/sets"
 	utilvalidation "k8s.io/apimachinery/pkg/util/validation"
@@ -300,6 +300,13 @@ func validateTriggers(spec *nuclio.FunctionSpec, annotations map[string]string, 
 				}
 			}
 		}
+	}
+	// Defaulting never overwrites a user's non-http trigger keyed default-http (Nuclio would), so such a
+	// function would run without the http trigger it did not disable. Say so instead.
+	if clash, taken := spec.Triggers[v1beta1.DefaultHTTPTriggerName]; taken && httpTrigger == "" && clash.Kind != "http" &&
+		(spec.DisableDefaultHTTPTrigger == nil || !*spec.DisableDefaultHTTPTrigger) {
+		allErrs = append(allErrs, field.Invalid(p.Key(v1beta1.DefaultHTTPTriggerName).Child("kind"), clash.Kind,
+			"the key default-http belongs to the default http trigger: rename this trigger, or set spec.disableDefaultHTTPTrigger to true"))
 	}
 	return allErrs
 }

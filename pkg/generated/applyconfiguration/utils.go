@@ -35,6 +35,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &nucliov1beta1.BatchConfigurationApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("Build"):
 		return &nucliov1beta1.BuildApplyConfiguration{}
+	case v1beta1.SchemeGroupVersion.WithKind("BuildStatus"):
+		return &nucliov1beta1.BuildStatusApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("DataBinding"):
 		return &nucliov1beta1.DataBindingApplyConfiguration{}
 	case v1beta1.SchemeGroupVersion.WithKind("DexAuth"):

@@ -33,6 +33,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1beta1.BasicAuth{}.OpenAPIModelName():                                  schema_nuclio_apiserver_apis_nuclio_v1beta1_BasicAuth(ref),
 		v1beta1.BatchConfiguration{}.OpenAPIModelName():                         schema_nuclio_apiserver_apis_nuclio_v1beta1_BatchConfiguration(ref),
 		v1beta1.Build{}.OpenAPIModelName():                                      schema_nuclio_apiserver_apis_nuclio_v1beta1_Build(ref),
+		v1beta1.BuildStatus{}.OpenAPIModelName():                                schema_nuclio_apiserver_apis_nuclio_v1beta1_BuildStatus(ref),
 		v1beta1.DataBinding{}.OpenAPIModelName():                                schema_nuclio_apiserver_apis_nuclio_v1beta1_DataBinding(ref),
 		v1beta1.DexAuth{}.OpenAPIModelName():                                    schema_nuclio_apiserver_apis_nuclio_v1beta1_DexAuth(ref),
 		v1beta1.Directive{}.OpenAPIModelName():                                  schema_nuclio_apiserver_apis_nuclio_v1beta1_Directive(ref),
@@ -1076,6 +1077,54 @@ func schema_nuclio_apiserver_apis_nuclio_v1beta1_Build(ref common.ReferenceCallb
 	}
 }
 
+func schema_nuclio_apiserver_apis_nuclio_v1beta1_BuildStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "BuildStatus describes the latest image build of a function. The controller builds when the hash of everything that shapes the image changes, and skips the build otherwise.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"sourceHash": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SourceHash is the hex SHA-256 of the source and build configuration the image was built from.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"image": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Image is the pushed image reference the processor runs.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"jobName": {
+						SchemaProps: spec.SchemaProps{
+							Description: "JobName is the build Job in the function's namespace.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"startTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "StartTime is when the build Job was created.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"completionTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "CompletionTime is when the build finished, successfully or not.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
 func schema_nuclio_apiserver_apis_nuclio_v1beta1_DataBinding(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2015,6 +2064,12 @@ func schema_nuclio_apiserver_apis_nuclio_v1beta1_FunctionStatus(ref common.Refer
 							Format:      "int32",
 						},
 					},
+					"build": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Build records the image build of the current source, when the function is built by the controller.",
+							Ref:         ref(v1beta1.BuildStatus{}.OpenAPIModelName()),
+						},
+					},
 					"observedGeneration": {
 						SchemaProps: spec.SchemaProps{
 							Description: "ObservedGeneration is the metadata.generation this status describes.",
@@ -2047,7 +2102,7 @@ func schema_nuclio_apiserver_apis_nuclio_v1beta1_FunctionStatus(ref common.Refer
 			},
 		},
 		Dependencies: []string{
-			v1beta1.ScaleToZeroStatus{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
+			v1beta1.BuildStatus{}.OpenAPIModelName(), v1beta1.ScaleToZeroStatus{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
 	}
 }
 

@@ -40,6 +40,8 @@ type FunctionStatusApplyConfiguration struct {
 	Replicas *int32 `json:"replicas,omitempty"`
 	// ReadyReplicas is the number of function pods that are ready.
 	ReadyReplicas *int32 `json:"readyReplicas,omitempty"`
+	// Build records the image build of the current source, when the function is built by the controller.
+	Build *BuildStatusApplyConfiguration `json:"build,omitempty"`
 	// ObservedGeneration is the metadata.generation this status describes.
 	ObservedGeneration *int64 `json:"observedGeneration,omitempty"`
 	// Conditions are Built, Deployed and Ready.
@@ -159,6 +161,14 @@ func (b *FunctionStatusApplyConfiguration) WithReplicas(value int32) *FunctionSt
 // If called multiple times, the ReadyReplicas field is set to the value of the last call.
 func (b *FunctionStatusApplyConfiguration) WithReadyReplicas(value int32) *FunctionStatusApplyConfiguration {
 	b.ReadyReplicas = &value
+	return b
+}
+
+// WithBuild sets the Build field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Build field is set to the value of the last call.
+func (b *FunctionStatusApplyConfiguration) WithBuild(value *BuildStatusApplyConfiguration) *FunctionStatusApplyConfiguration {
+	b.Build = value
 	return b
 }
 
