@@ -7,6 +7,8 @@
 package apiserver
 
 import (
+	"fmt"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -15,6 +17,8 @@ import (
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/kubernetes"
+	restclient "k8s.io/client-go/rest"
 	scalescheme "k8s.io/client-go/scale/scheme"
 	scaleautoscalingv1 "k8s.io/client-go/scale/scheme/autoscalingv1"
 
@@ -62,11 +66,13 @@ type Config struct {
 // CompletedConfig is a Config with defaults filled in; New builds a server from it.
 type CompletedConfig struct {
 	generic genericapiserver.CompletedConfig
+	// kubeConfig reaches the cluster's core API (--kubeconfig or in-cluster).
+	kubeConfig *restclient.Config
 }
 
 // Complete fills in defaults of the generic config.
 func (c *Config) Complete() CompletedConfig {
-	return CompletedConfig{generic: c.GenericConfig.Complete()}
+	return CompletedConfig{generic: c.GenericConfig.Complete(), kubeConfig: c.GenericConfig.ClientConfig}
 }
 
 // Server is a running-ready nuclio.io API server.
@@ -83,7 +89,11 @@ func (c CompletedConfig) New() (*Server, error) {
 		return nil, err
 	}
 
-	storage, err := NewStorage(c.generic.RESTOptionsGetter)
+	kube, err := kubernetes.NewForConfig(c.kubeConfig)
+	if err != nil {
+		return nil, fmt.Errorf("core API client: %w", err)
+	}
+	storage, err := NewStorage(c.generic.RESTOptionsGetter, kube)
 	if err != nil {
 		return nil, err
 	}
@@ -98,8 +108,9 @@ func (c CompletedConfig) New() (*Server, error) {
 
 // NewStorage returns the REST storage of every nuclio.io resource and subresource, keyed by
 // "<resource>[/<subresource>]" as genericapiserver.APIGroupInfo expects.
-func NewStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, error) {
-	fn, err := nucliofunction.NewStorage(Scheme, optsGetter)
+// kube reaches the core API (function Services and pods, for invoke and log).
+func NewStorage(optsGetter generic.RESTOptionsGetter, kube kubernetes.Interface) (map[string]rest.Storage, error) {
+	fn, err := nucliofunction.NewStorage(Scheme, optsGetter, kube)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +130,8 @@ func NewStorage(optsGetter generic.RESTOptionsGetter) (map[string]rest.Storage, 
 		"nucliofunctions":          fn.Function,
 		"nucliofunctions/status":   fn.Status,
 		"nucliofunctions/scale":    fn.Scale,
+		"nucliofunctions/invoke":   fn.Invoke,
+		"nucliofunctions/log":      fn.Log,
 		"nuclioprojects":           project,
 		"nuclioprojects/status":    projectStatus,
 		"nucliofunctionevents":     event,

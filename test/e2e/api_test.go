@@ -62,7 +62,7 @@ func TestDiscoveryAndOpenAPI(t *testing.T) {
 			t.Errorf("nucliofunctions categories = %v, want nuclio", r.Categories)
 		}
 	}
-	for _, want := range []string{"nucliofunctions/status", "nucliofunctions/scale", "nuclioprojects/status", "nuclioapigateways/status"} {
+	for _, want := range []string{"nucliofunctions/status", "nucliofunctions/scale", "nucliofunctions/invoke", "nucliofunctions/log", "nuclioprojects/status", "nuclioapigateways/status"} {
 		if !got[want] {
 			t.Errorf("discovery lacks %s (have %v)", want, got)
 		}

@@ -15,8 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	genericfilters "k8s.io/apiserver/pkg/server/filters"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/util/compatibility"
 	basecompatibility "k8s.io/component-base/compatibility"
@@ -128,6 +130,9 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	}
 
 	c := genericapiserver.NewRecommendedConfig(apiserver.Codecs)
+	// Streams of nucliofunctions/log are long-running (no request timeout), as pods/log is in
+	// kube-apiserver, which classifies the same subresource name as long-running before proxying to us.
+	c.LongRunningFunc = genericfilters.BasicLongRunningRequestCheck(sets.NewString("watch", "proxy"), sets.NewString("log"))
 	namer := openapi.NewDefinitionNamer(apiserver.Scheme)
 	c.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(nuclioopenapi.GetOpenAPIDefinitions, namer)
 	c.OpenAPIConfig.Info.Title = "nuclio-apiserver"

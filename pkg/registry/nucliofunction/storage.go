@@ -18,6 +18,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/client-go/kubernetes"
 	scalescheme "k8s.io/client-go/scale/scheme"
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
@@ -31,11 +32,15 @@ type Storage struct {
 	Function *REST
 	Status   *registry.StatusREST
 	Scale    *ScaleREST
+	Invoke   *InvokeREST
+	Log      *LogREST
 }
 
-// NewStorage builds the etcd-backed stores of nucliofunctions and its status and scale subresources.
-// typer is the server's scheme; optsGetter supplies storage (etcd, watch cache, encryption) options.
-func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (*Storage, error) {
+// NewStorage builds the etcd-backed stores of nucliofunctions and its status and scale subresources, and
+// the invoke and log subresources, which reach the function's Service and pods through kube (the core
+// API of the cluster). typer is the server's scheme; optsGetter supplies storage (etcd, watch cache,
+// encryption) options.
+func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter, kube kubernetes.Interface) (*Storage, error) {
 	strategy := NewStrategy(typer)
 	store := &genericregistry.Store{
 		NewFunc:                   func() runtime.Object { return &nuclio.NuclioFunction{} },
@@ -59,6 +64,8 @@ func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter)
 		Function: &REST{Store: store},
 		Status:   registry.NewStatusREST(store, registry.NewStatusStrategy(strategy)),
 		Scale:    &ScaleREST{store: store},
+		Invoke:   NewInvokeREST(store, kube),
+		Log:      NewLogREST(store, kube),
 	}, nil
 }
 

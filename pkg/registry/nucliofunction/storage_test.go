@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	kubefake "k8s.io/client-go/kubernetes/fake"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ import (
 func newStorage(t *testing.T, opts registrytest.EtcdOptions) *nucliofunction.Storage {
 	t.Helper()
 	getter := registrytest.NewRESTOptionsGetter(t, apiserver.Codecs.LegacyCodec(v1beta1.SchemeGroupVersion), opts)
-	s, err := nucliofunction.NewStorage(apiserver.Scheme, getter)
+	s, err := nucliofunction.NewStorage(apiserver.Scheme, getter, kubefake.NewClientset())
 	if err != nil {
 		t.Fatal(err)
 	}
