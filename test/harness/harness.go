@@ -72,6 +72,10 @@ type Options struct {
 	Progress io.Writer
 	// Users are namespace-scoped test users: name → (namespace, built-in ClusterRole).
 	Users []User
+	// NuclioAPIServerArgs are extra flags for nuclio-apiserver (e.g. --disable-admission-plugins=...).
+	NuclioAPIServerArgs []string
+	// KubeAPIServerArgs are extra flags for kube-apiserver.
+	KubeAPIServerArgs []string
 }
 
 // User is a test account bound to a built-in ClusterRole (admin, edit, view) in one namespace.
@@ -346,6 +350,7 @@ func (cp *ControlPlane) startKubeAPIServer(ctx context.Context) error {
 		"--enable-aggregator-routing=false", // ExternalName Services only work with service routing
 		"--profiling=false",
 	}})
+	proc.Args = append(proc.Args, cp.opts.KubeAPIServerArgs...)
 	if err := proc.start(); err != nil {
 		return err
 	}
@@ -451,6 +456,7 @@ func (cp *ControlPlane) StartNuclioAPIServer(ctx context.Context) error {
 		"--authorization-kubeconfig=" + cp.nuclioKubeconf,
 		"--cert-dir=" + filepath.Join(cp.NuclioAPIServerDataDir(), "certs"),
 	}}
+	proc.Args = append(proc.Args, cp.opts.NuclioAPIServerArgs...)
 	cp.replace(cp.nuclioAPI, proc)
 	cp.nuclioAPI = proc
 	if err := proc.start(); err != nil {
