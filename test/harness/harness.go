@@ -639,3 +639,24 @@ func (cp *ControlPlane) createUsers(ctx context.Context) error {
 	}
 	return nil
 }
+
+// RestartNuclioAPIServer stops nuclio-apiserver and starts it again with different extra flags (for
+// example --disable-admission-plugins), keeping its data, then waits for the APIService.
+func (cp *ControlPlane) RestartNuclioAPIServer(ctx context.Context, extraArgs []string) error {
+	cp.StopNuclioAPIServer()
+	cp.opts.NuclioAPIServerArgs = extraArgs
+	if err := cp.StartNuclioAPIServer(ctx); err != nil {
+		return err
+	}
+	return cp.WaitAPIServiceAvailable(ctx, 60*time.Second)
+}
+
+// PID returns the process ID of a running component ("nuclio-apiserver", "kube-apiserver", ...), or 0.
+func (cp *ControlPlane) PID(name string) int {
+	for _, p := range cp.procs {
+		if p.Name == name && p.cmd != nil && p.cmd.Process != nil && p.Exited() == nil {
+			return p.cmd.Process.Pid
+		}
+	}
+	return 0
+}
