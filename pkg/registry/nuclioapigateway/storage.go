@@ -13,9 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
-	"k8s.io/apiserver/pkg/registry/rest"
-	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/nuclio-apiserver/nuclio-apiserver/apis/nuclio"
 	"github.com/nuclio-apiserver/nuclio-apiserver/apis/nuclio/validation"
@@ -71,39 +68,20 @@ func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 	return g.Labels, set, nil
 }
 
-// REST is the nuclioapigateways endpoint.
-type REST struct{ *genericregistry.Store }
-
-// ShortNames lets `kubectl get nagw` list API gateways.
-func (*REST) ShortNames() []string { return []string{"nagw"} }
-
-// Categories puts API gateways in `kubectl get nuclio`.
-func (*REST) Categories() []string { return []string{"nuclio"} }
-
-var (
-	_ rest.ShortNamesProvider = &REST{}
-	_ rest.CategoriesProvider = &REST{}
-)
-
-// NewStorage returns the main and status endpoints of nuclioapigateways.
-func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (*REST, *registry.StatusREST, error) {
+// NewStorage returns the main and status endpoints of nuclioapigateways (short name nagw).
+func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (*registry.REST, *registry.StatusREST, error) {
 	strategy := registry.NewStrategy(typer, kind)
-	store := &genericregistry.Store{
-		NewFunc:     func() runtime.Object { return &nuclio.NuclioAPIGateway{} },
-		NewListFunc: func() runtime.Object { return &nuclio.NuclioAPIGatewayList{} },
-		PredicateFunc: func(l labels.Selector, f fields.Selector) storage.SelectionPredicate {
-			return storage.SelectionPredicate{Label: l, Field: f, GetAttrs: GetAttrs}
-		},
-		DefaultQualifiedResource:  nuclio.Resource("nuclioapigateways"),
-		SingularQualifiedResource: nuclio.Resource("nuclioapigateway"),
-		CreateStrategy:            strategy,
-		UpdateStrategy:            strategy,
-		DeleteStrategy:            strategy,
-		ResetFieldsStrategy:       strategy,
-		TableConvertor:            tableConvertor,
-	}
-	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}); err != nil {
+	main, err := registry.NewREST(registry.StoreSpec[*nuclio.NuclioAPIGateway]{
+		New:        func() runtime.Object { return &nuclio.NuclioAPIGateway{} },
+		NewList:    func() runtime.Object { return &nuclio.NuclioAPIGatewayList{} },
+		Plural:     "nuclioapigateways",
+		Singular:   "nuclioapigateway",
+		ShortNames: []string{"nagw"},
+		GetAttrs:   GetAttrs,
+		Table:      tableConvertor,
+	}, strategy, optsGetter)
+	if err != nil {
 		return nil, nil, err
 	}
-	return &REST{store}, registry.NewStatusREST(store, registry.NewStatusStrategy(strategy)), nil
+	return main, registry.NewStatusREST(main.Store, registry.NewStatusStrategy(strategy)), nil
 }

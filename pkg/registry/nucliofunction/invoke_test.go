@@ -135,7 +135,7 @@ func TestLogPicksThePod(t *testing.T) {
 	r := NewLogREST(fakeGetter{fn}, kube)
 	ctx := context.Background()
 	for _, tc := range []struct {
-		opts          nuclio.FunctionLogOptions
+		opts           nuclio.FunctionLogOptions
 		pod, container string
 	}{
 		{nuclio.FunctionLogOptions{}, "new", "nuclio"},

@@ -29,61 +29,39 @@ import (
 
 // Storage is every REST endpoint of nucliofunctions, keyed as the API group's storage map expects.
 type Storage struct {
-	Function *REST
+	Function *registry.REST
 	Status   *registry.StatusREST
 	Scale    *ScaleREST
 	Invoke   *InvokeREST
 	Log      *LogREST
 }
 
-// NewStorage builds the etcd-backed stores of nucliofunctions and its status and scale subresources, and
-// the invoke and log subresources, which reach the function's Service and pods through kube (the core
-// API of the cluster). typer is the server's scheme; optsGetter supplies storage (etcd, watch cache,
-// encryption) options.
+// NewStorage builds the etcd-backed stores of nucliofunctions (short name nfn) and its status and scale
+// subresources, and the invoke and log subresources, which reach the function's Service and pods through
+// kube (the core API of the cluster). typer is the server's scheme; optsGetter supplies storage (etcd,
+// watch cache, encryption) options.
 func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter, kube kubernetes.Interface) (*Storage, error) {
 	strategy := NewStrategy(typer)
-	store := &genericregistry.Store{
-		NewFunc:                   func() runtime.Object { return &nuclio.NuclioFunction{} },
-		NewListFunc:               func() runtime.Object { return &nuclio.NuclioFunctionList{} },
-		PredicateFunc:             Matcher,
-		DefaultQualifiedResource:  nuclio.Resource("nucliofunctions"),
-		SingularQualifiedResource: nuclio.Resource("nucliofunction"),
-
-		CreateStrategy:      strategy,
-		UpdateStrategy:      strategy,
-		DeleteStrategy:      strategy,
-		ResetFieldsStrategy: strategy,
-
-		TableConvertor: tableConvertor,
-	}
-	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}); err != nil {
+	main, err := registry.NewREST(registry.StoreSpec[*nuclio.NuclioFunction]{
+		New:        func() runtime.Object { return &nuclio.NuclioFunction{} },
+		NewList:    func() runtime.Object { return &nuclio.NuclioFunctionList{} },
+		Plural:     "nucliofunctions",
+		Singular:   "nucliofunction",
+		ShortNames: []string{"nfn"},
+		GetAttrs:   GetAttrs,
+		Table:      tableConvertor,
+	}, strategy, optsGetter)
+	if err != nil {
 		return nil, err
 	}
-
 	return &Storage{
-		Function: &REST{Store: store},
-		Status:   registry.NewStatusREST(store, registry.NewStatusStrategy(strategy)),
-		Scale:    &ScaleREST{store: store},
-		Invoke:   NewInvokeREST(store, kube),
-		Log:      NewLogREST(store, kube),
+		Function: main,
+		Status:   registry.NewStatusREST(main.Store, registry.NewStatusStrategy(strategy)),
+		Scale:    &ScaleREST{store: main.Store},
+		Invoke:   NewInvokeREST(main.Store, kube),
+		Log:      NewLogREST(main.Store, kube),
 	}, nil
 }
-
-// REST is the main nucliofunctions endpoint.
-type REST struct {
-	*genericregistry.Store
-}
-
-var (
-	_ rest.ShortNamesProvider = &REST{}
-	_ rest.CategoriesProvider = &REST{}
-)
-
-// ShortNames lets `kubectl get nfn` list functions.
-func (*REST) ShortNames() []string { return []string{"nfn"} }
-
-// Categories puts functions in `kubectl get nuclio`.
-func (*REST) Categories() []string { return []string{"nuclio"} }
 
 // ScaleREST is the nucliofunctions/scale endpoint: autoscaling/v1 Scale over spec.replicas, so that
 // `kubectl scale nucliofunction` and HorizontalPodAutoscalers work.

@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
-	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/nuclio-apiserver/nuclio-apiserver/apis/nuclio"
 	"github.com/nuclio-apiserver/nuclio-apiserver/apis/nuclio/v1beta1"
@@ -57,11 +56,6 @@ func SelectableFields(fn *nuclio.NuclioFunction) fields.Set {
 	set["status.state"] = fn.Status.State
 	set["spec.runtime"] = fn.Spec.Runtime
 	return set
-}
-
-// Matcher returns the predicate for list and watch with label and field selectors.
-func Matcher(label labels.Selector, field fields.Selector) storage.SelectionPredicate {
-	return storage.SelectionPredicate{Label: label, Field: field, GetAttrs: GetAttrs}
 }
 
 // PodSelector is the label selector of a function's processor pods, as the controller labels them

@@ -5,6 +5,7 @@ package nucliofunction
 
 import (
 	"context"
+	"k8s.io/apiserver/pkg/storage"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -232,7 +233,7 @@ func TestGetAttrsAndMatcher(t *testing.T) {
 		if tc.label != "" {
 			lsel = labels.SelectorFromSet(labels.Set(mustParseSet(t, tc.label)))
 		}
-		pred := Matcher(lsel, fsel)
+		pred := storage.SelectionPredicate{Label: lsel, Field: fsel, GetAttrs: GetAttrs}
 		got, err := pred.Matches(f)
 		if err != nil {
 			t.Fatal(err)

@@ -12,9 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
-	"k8s.io/apiserver/pkg/registry/rest"
-	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/nuclio-apiserver/nuclio-apiserver/apis/nuclio"
 	"github.com/nuclio-apiserver/nuclio-apiserver/apis/nuclio/v1beta1"
@@ -49,38 +46,15 @@ func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 	return e.Labels, generic.ObjectMetaFieldsSet(&e.ObjectMeta, true), nil
 }
 
-// REST is the nucliofunctionevents endpoint.
-type REST struct{ *genericregistry.Store }
-
-// ShortNames lets `kubectl get nfe` list function events.
-func (*REST) ShortNames() []string { return []string{"nfe"} }
-
-// Categories puts function events in `kubectl get nuclio`.
-func (*REST) Categories() []string { return []string{"nuclio"} }
-
-var (
-	_ rest.ShortNamesProvider = &REST{}
-	_ rest.CategoriesProvider = &REST{}
-)
-
-// NewStorage returns the nucliofunctionevents endpoint.
-func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (*REST, error) {
-	strategy := registry.NewStrategy(typer, kind)
-	store := &genericregistry.Store{
-		NewFunc:     func() runtime.Object { return &nuclio.NuclioFunctionEvent{} },
-		NewListFunc: func() runtime.Object { return &nuclio.NuclioFunctionEventList{} },
-		PredicateFunc: func(l labels.Selector, f fields.Selector) storage.SelectionPredicate {
-			return storage.SelectionPredicate{Label: l, Field: f, GetAttrs: GetAttrs}
-		},
-		DefaultQualifiedResource:  nuclio.Resource("nucliofunctionevents"),
-		SingularQualifiedResource: nuclio.Resource("nucliofunctionevent"),
-		CreateStrategy:            strategy,
-		UpdateStrategy:            strategy,
-		DeleteStrategy:            strategy,
-		TableConvertor:            tableConvertor,
-	}
-	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}); err != nil {
-		return nil, err
-	}
-	return &REST{store}, nil
+// NewStorage returns the nucliofunctionevents endpoint (short name nfe).
+func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (*registry.REST, error) {
+	return registry.NewREST(registry.StoreSpec[*nuclio.NuclioFunctionEvent]{
+		New:        func() runtime.Object { return &nuclio.NuclioFunctionEvent{} },
+		NewList:    func() runtime.Object { return &nuclio.NuclioFunctionEventList{} },
+		Plural:     "nucliofunctionevents",
+		Singular:   "nucliofunctionevent",
+		ShortNames: []string{"nfe"},
+		GetAttrs:   GetAttrs,
+		Table:      tableConvertor,
+	}, registry.NewStrategy(typer, kind), optsGetter)
 }

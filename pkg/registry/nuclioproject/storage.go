@@ -12,9 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apiserver/pkg/registry/generic"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
-	"k8s.io/apiserver/pkg/registry/rest"
-	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/nuclio-apiserver/nuclio-apiserver/apis/nuclio"
 	"github.com/nuclio-apiserver/nuclio-apiserver/apis/nuclio/validation"
@@ -49,39 +46,20 @@ func GetAttrs(obj runtime.Object) (labels.Set, fields.Set, error) {
 	return p.Labels, generic.ObjectMetaFieldsSet(&p.ObjectMeta, true), nil
 }
 
-// REST is the nuclioprojects endpoint.
-type REST struct{ *genericregistry.Store }
-
-// ShortNames lets `kubectl get nproj` list projects.
-func (*REST) ShortNames() []string { return []string{"nproj"} }
-
-// Categories puts projects in `kubectl get nuclio`.
-func (*REST) Categories() []string { return []string{"nuclio"} }
-
-// NewStorage returns the main and status endpoints of nuclioprojects.
-func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (*REST, *registry.StatusREST, error) {
+// NewStorage returns the main and status endpoints of nuclioprojects (short name nproj).
+func NewStorage(typer runtime.ObjectTyper, optsGetter generic.RESTOptionsGetter) (*registry.REST, *registry.StatusREST, error) {
 	strategy := registry.NewStrategy(typer, kind)
-	store := &genericregistry.Store{
-		NewFunc:     func() runtime.Object { return &nuclio.NuclioProject{} },
-		NewListFunc: func() runtime.Object { return &nuclio.NuclioProjectList{} },
-		PredicateFunc: func(l labels.Selector, f fields.Selector) storage.SelectionPredicate {
-			return storage.SelectionPredicate{Label: l, Field: f, GetAttrs: GetAttrs}
-		},
-		DefaultQualifiedResource:  nuclio.Resource("nuclioprojects"),
-		SingularQualifiedResource: nuclio.Resource("nuclioproject"),
-		CreateStrategy:            strategy,
-		UpdateStrategy:            strategy,
-		DeleteStrategy:            strategy,
-		ResetFieldsStrategy:       strategy,
-		TableConvertor:            tableConvertor,
-	}
-	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: GetAttrs}); err != nil {
+	main, err := registry.NewREST(registry.StoreSpec[*nuclio.NuclioProject]{
+		New:        func() runtime.Object { return &nuclio.NuclioProject{} },
+		NewList:    func() runtime.Object { return &nuclio.NuclioProjectList{} },
+		Plural:     "nuclioprojects",
+		Singular:   "nuclioproject",
+		ShortNames: []string{"nproj"},
+		GetAttrs:   GetAttrs,
+		Table:      tableConvertor,
+	}, strategy, optsGetter)
+	if err != nil {
 		return nil, nil, err
 	}
-	return &REST{store}, registry.NewStatusREST(store, registry.NewStatusStrategy(strategy)), nil
+	return main, registry.NewStatusREST(main.Store, registry.NewStatusStrategy(strategy)), nil
 }
-
-var (
-	_ rest.ShortNamesProvider = &REST{}
-	_ rest.CategoriesProvider = &REST{}
-)
