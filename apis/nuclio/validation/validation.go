@@ -40,6 +40,11 @@ const (
 	// MaxNumWorkers is Nuclio's per-trigger worker limit (pkg/processor/trigger/trigger.go NumWorkersLimit).
 	MaxNumWorkers = 100000
 
+	// MaxFunctionSourceCodeBytes bounds inline source (base64): the whole object must stay under etcd's
+	// request limit (1.5 MiB by default) with room for the rest of the spec and managedFields. Larger
+	// code belongs in an archive (spec.build.path) or a git repository.
+	MaxFunctionSourceCodeBytes = 1 << 20
+
 	// MaxFunctionNameLength keeps child resource names (`nuclio-<name>`, Services included) within the
 	// 63-character DNS label limit.
 	MaxFunctionNameLength = 63 - len("nuclio-")
@@ -436,7 +441,10 @@ func validateBuild(b *nuclio.Build, p *field.Path) field.ErrorList {
 	if !buildModes.Has(b.Mode) {
 		allErrs = append(allErrs, field.NotSupported(p.Child("mode"), b.Mode, sets.List(buildModes)[1:]))
 	}
-	if b.FunctionSourceCode != "" {
+	if n := len(b.FunctionSourceCode); n > MaxFunctionSourceCodeBytes {
+		allErrs = append(allErrs, field.TooLong(p.Child("functionSourceCode"), "<source code>", MaxFunctionSourceCodeBytes).
+			WithOrigin(fmt.Sprintf("%d bytes", n)))
+	} else if b.FunctionSourceCode != "" {
 		if _, err := base64.StdEncoding.DecodeString(b.FunctionSourceCode); err != nil {
 			// Never echo the value: source code can be large and may hold secrets.
 			allErrs = append(allErrs, field.Invalid(p.Child("functionSourceCode"), "<source code>", "must be standard base64: "+err.Error()))

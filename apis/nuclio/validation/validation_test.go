@@ -765,3 +765,24 @@ func TestValidateNuclioAPIGateway(t *testing.T) {
 		}
 	})
 }
+
+// TestFunctionSourceCodeSizeLimit: inline source over 1 MiB is refused by validation, naming the field,
+// before it can reach etcd's request limit (where it would fail with an opaque storage error).
+func TestFunctionSourceCodeSizeLimit(t *testing.T) {
+	fn := &nuclio.NuclioFunction{
+		ObjectMeta: metav1.ObjectMeta{Name: "big", Namespace: "ns"},
+		Spec:       nuclio.FunctionSpec{Runtime: "python:3.9", Handler: "main:handler"},
+	}
+	fn.Spec.Build.FunctionSourceCode = strings.Repeat("QUFB", validation.MaxFunctionSourceCodeBytes/4)
+	if errs := validation.ValidateNuclioFunction(fn); len(errs) != 0 {
+		t.Errorf("exactly at the limit: %v", errs)
+	}
+	fn.Spec.Build.FunctionSourceCode += "QUFB"
+	errs := validation.ValidateNuclioFunction(fn)
+	if len(errs) != 1 || errs[0].Type != field.ErrorTypeTooLong || errs[0].Field != "spec.build.functionSourceCode" {
+		t.Fatalf("over the limit: %v", errs)
+	}
+	if strings.Contains(errs.ToAggregate().Error(), "QUFB") {
+		t.Error("the error echoes the source")
+	}
+}
