@@ -376,11 +376,13 @@ func (cp *ControlPlane) startKubeAPIServer(ctx context.Context) error {
 
 // controllers are the kube-controller-manager controllers the suites rely on: ownerReference garbage
 // collection, namespace deletion, Jobs and Deployments, role aggregation into admin/edit/view, policy
-// type checking, default ServiceAccounts for pods, Job TTLs and HPAs.
+// type checking, default ServiceAccounts for pods, Job TTLs, and node lifecycle (it lifts the not-ready
+// taint a new node is admitted with once kwok reports it Ready).
 var controllers = []string{
 	"garbage-collector-controller", "namespace-controller", "job-controller", "deployment-controller",
 	"replicaset-controller", "clusterrole-aggregation-controller", "validatingadmissionpolicy-status-controller",
 	"serviceaccount-controller", "ttl-after-finished-controller", "root-ca-certificate-publisher-controller",
+	"node-lifecycle-controller",
 }
 
 func (cp *ControlPlane) startControllers(ctx context.Context) error {
@@ -596,6 +598,9 @@ func (cp *ControlPlane) startKwok(ctx context.Context) error {
 		n, err := cp.Kube.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 		if err != nil {
 			return err
+		}
+		if len(n.Spec.Taints) > 0 {
+			return fmt.Errorf("node still tainted: %v", n.Spec.Taints)
 		}
 		for _, c := range n.Status.Conditions {
 			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {

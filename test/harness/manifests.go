@@ -94,16 +94,89 @@ func (cp *ControlPlane) Apply(ctx context.Context, manifest []byte) error {
 	return nil
 }
 
-// writeKwokConfig writes kwok's configuration: kwok's own stock stages (initialise and heartbeat the
-// node; make pods Running and Ready; complete pods owned by Jobs; finish deleted pods), which kwok
-// ships as embedded YAML.
+// AnnotationSimulatedBuild on a function (copied by the controller onto its build pods) makes kwok end the
+// build pod as "fail" says: exit code 1 with a build-log tail as termination message. Any other value, or
+// none, completes the build successfully.
+const AnnotationSimulatedBuild = "e2e.nuclio.io/build"
+
+// buildStages end Job pods (builds) in kwok: successfully, like kwok's own pod-complete stage, unless the
+// pod carries AnnotationSimulatedBuild=fail, in which case the build container fails with the log tail
+// a kubelet would copy into its termination message (terminationMessagePolicy FallbackToLogsOnError).
+// Their selectors exclude each other, because kwok picks randomly among matching stages.
+const buildStages = `apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: nuclio-job-pod-complete
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
+    - {key: '.status.phase', operator: In, values: [Running]}
+    - {key: '.metadata.ownerReferences.[].kind', operator: In, values: [Job]}
+    - {key: '.metadata.annotations["` + AnnotationSimulatedBuild + `"]', operator: NotIn, values: [fail]}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      containerStatuses:
+      {{ range $index, $item := .spec.containers }}
+      - image: {{ $item.image | Quote }}
+        name: {{ $item.name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 0
+            finishedAt: {{ $now | Quote }}
+            reason: Completed
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: Succeeded
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: Stage
+metadata:
+  name: nuclio-job-pod-fail
+spec:
+  resourceRef: {apiGroup: v1, kind: Pod}
+  selector:
+    matchExpressions:
+    - {key: '.metadata.deletionTimestamp', operator: DoesNotExist}
+    - {key: '.status.phase', operator: In, values: [Running]}
+    - {key: '.metadata.ownerReferences.[].kind', operator: In, values: [Job]}
+    - {key: '.metadata.annotations["` + AnnotationSimulatedBuild + `"]', operator: In, values: [fail]}
+  next:
+    statusTemplate: |
+      {{ $now := Now }}
+      containerStatuses:
+      {{ range $index, $item := .spec.containers }}
+      - image: {{ $item.image | Quote }}
+        name: {{ $item.name | Quote }}
+        ready: false
+        restartCount: 0
+        started: false
+        state:
+          terminated:
+            exitCode: 1
+            finishedAt: {{ $now | Quote }}
+            reason: Error
+            message: "error building image: RUN pip install nonexistent-package: exit status 1 (simulated build failure)"
+            startedAt: {{ $now | Quote }}
+      {{ end }}
+      phase: Failed
+`
+
+// writeKwokConfig writes kwok's configuration: kwok's stock stages to initialise and heartbeat the node,
+// make pods Running and Ready and finish deleted pods (kwok ships them as embedded YAML), and
+// buildStages for Job pods.
 func writeKwokConfig(path string) error {
 	docs := []string{
 		"apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n" +
 			"  podPlayStageParallelism: 4\n  nodePlayStageParallelism: 2\n  podsOnNodeSyncParallelism: 2\n" +
 			"  nodeLeaseParallelism: 2\n",
 		nodefast.DefaultNodeInit, nodeheartbeat.DefaultNodeHeartbeat,
-		podfast.DefaultPodReady, podfast.DefaultPodComplete, podfast.DefaultPodDelete,
+		podfast.DefaultPodReady, podfast.DefaultPodDelete, buildStages,
 	}
 	return os.WriteFile(path, []byte(strings.Join(docs, "\n---\n")), 0o644)
 }
