@@ -7,7 +7,7 @@ BIN := _output/bin
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/nuclio-apiserver/nuclio-apiserver/pkg/version.Version=$(VERSION)
 # Binaries of this repository; upstream ones come from `make tools`.
-COMMANDS := nuclio-apiserver nuclio-webhook
+COMMANDS := nuclio-apiserver nuclio-webhook nuclio-controller nuclio-fetcher
 E2E_TIMEOUT ?= 30m
 
 .PHONY: all build tools run test verify verify-codegen codegen unit e2e clean

@@ -4,7 +4,7 @@
 // Package harness runs a real, local Kubernetes control plane for `make run` and the e2e suites:
 // etcd, kube-apiserver (aggregation enabled), kube-controller-manager, kube-scheduler and kwok (fake
 // nodes and pods), built from pinned upstream sources by hack/build-tools.sh, plus nuclio-apiserver
-// registered through an APIService.
+// registered through an APIService, nuclio-webhook with the admission policies, and nuclio-controller.
 //
 // Every address is on loopback: kube-apiserver advertises 127.0.0.1 with the endpoint reconciler off,
 // the service CIDR and kwok's pod CIDR are inside 127.0.0.0/8, the APIService reaches nuclio-apiserver
@@ -112,6 +112,8 @@ type ControlPlane struct {
 	nuclioAPI      *Process
 	webhook        *Process
 	webhookArgs    []string
+	controller     *Process
+	controllerArgs []string
 	nuclioKubeconf string
 	nuclioServing  CertPair
 }
@@ -161,6 +163,7 @@ func Start(ctx context.Context, opts Options) (_ *ControlPlane, err error) {
 		{"APIService v1beta1.nuclio.io", cp.registerAPIService},
 		{"nuclio-webhook and policies", cp.startWebhook},
 		{"kwok node", cp.startKwok},
+		{"nuclio-controller", cp.startController},
 		{"users", cp.createUsers},
 	}
 	for _, s := range steps {

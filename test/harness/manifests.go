@@ -99,6 +99,10 @@ func (cp *ControlPlane) Apply(ctx context.Context, manifest []byte) error {
 // none, completes the build successfully.
 const AnnotationSimulatedBuild = "e2e.nuclio.io/build"
 
+// AnnotationSimulatedBuildDuration on a function (copied onto its build pods) delays the end of the
+// simulated build by a Go duration, e.g. "20s", so a test can act while a build runs.
+const AnnotationSimulatedBuildDuration = "e2e.nuclio.io/build-duration"
+
 // buildStages end Job pods (builds) in kwok: successfully, like kwok's own pod-complete stage, unless the
 // pod carries AnnotationSimulatedBuild=fail, in which case the build container fails with the log tail
 // a kubelet would copy into its termination message (terminationMessagePolicy FallbackToLogsOnError).
@@ -115,6 +119,10 @@ spec:
     - {key: '.status.phase', operator: In, values: [Running]}
     - {key: '.metadata.ownerReferences.[].kind', operator: In, values: [Job]}
     - {key: '.metadata.annotations["` + AnnotationSimulatedBuild + `"]', operator: NotIn, values: [fail]}
+  delay:
+    durationMilliseconds: 0
+    durationFrom:
+      expressionFrom: '.metadata.annotations["` + AnnotationSimulatedBuildDuration + `"]'
   next:
     statusTemplate: |
       {{ $now := Now }}

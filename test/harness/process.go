@@ -158,7 +158,7 @@ func (p *Process) waitFor(ctx context.Context, timeout time.Duration, check func
 
 // Ports are the loopback ports of the control plane.
 type Ports struct {
-	Etcd, EtcdPeer, KubeAPIServer, ControllerManager, Scheduler, NuclioAPIServer, Webhook, WebhookHealth int
+	Etcd, EtcdPeer, KubeAPIServer, ControllerManager, Scheduler, NuclioAPIServer, Webhook, WebhookHealth, ControllerHealth int
 }
 
 // portNames label ports in error messages.
@@ -167,13 +167,14 @@ func (p Ports) named() map[string]int {
 		"etcd": p.Etcd, "etcd peer": p.EtcdPeer, "kube-apiserver": p.KubeAPIServer,
 		"kube-controller-manager": p.ControllerManager, "kube-scheduler": p.Scheduler,
 		"nuclio-apiserver": p.NuclioAPIServer, "nuclio-webhook": p.Webhook, "nuclio-webhook health": p.WebhookHealth,
+		"nuclio-controller health": p.ControllerHealth,
 	}
 }
 
 // DefaultPorts are the fixed ports of `make run`, so kubeconfigs stay valid across restarts.
 func DefaultPorts() Ports {
 	return Ports{Etcd: 42379, EtcdPeer: 42380, KubeAPIServer: 46443, ControllerManager: 40257,
-		Scheduler: 40259, NuclioAPIServer: 48443, Webhook: 49443, WebhookHealth: 49081}
+		Scheduler: 40259, NuclioAPIServer: 48443, Webhook: 49443, WebhookHealth: 49081, ControllerHealth: 49082}
 }
 
 // FreePorts picks unused loopback ports, for tests that run beside each other or beside `make run`.
@@ -185,7 +186,7 @@ func FreePorts() (Ports, error) {
 			l.Close()
 		}
 	}()
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 9; i++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return Ports{}, err
@@ -194,7 +195,7 @@ func FreePorts() (Ports, error) {
 		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
 	return Ports{Etcd: ports[0], EtcdPeer: ports[1], KubeAPIServer: ports[2], ControllerManager: ports[3],
-		Scheduler: ports[4], NuclioAPIServer: ports[5], Webhook: ports[6], WebhookHealth: ports[7]}, nil
+		Scheduler: ports[4], NuclioAPIServer: ports[5], Webhook: ports[6], WebhookHealth: ports[7], ControllerHealth: ports[8]}, nil
 }
 
 // checkPortsFree fails with a clear message when a port is taken (typically by another `make run`).

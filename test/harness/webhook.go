@@ -89,7 +89,8 @@ func (cp *ControlPlane) startWebhook(ctx context.Context) error {
 	}
 	if err := cp.ApplyFiles(ctx,
 		filepath.Join(cp.opts.RepoRoot, "artifacts", "policies", "sensitive-fields.yaml"),
-		filepath.Join(cp.opts.RepoRoot, "artifacts", "policies", "build-sources.yaml")); err != nil {
+		filepath.Join(cp.opts.RepoRoot, "artifacts", "policies", "build-sources.yaml"),
+		filepath.Join(cp.opts.RepoRoot, "artifacts", "policies", "secret-ownership.yaml")); err != nil {
 		return err
 	}
 	if err := cp.waitMasking(ctx, 60*time.Second); err != nil {
