@@ -127,8 +127,19 @@ func TestFixtures(t *testing.T) {
 	if strings.TrimSpace(golang) != "nucliofunction.nuclio.io/golang-helloworld" {
 		t.Errorf("field selector spec.runtime=golang: %q", golang)
 	}
-	if out := mustKubectl(t, "alice", nil, "get", "nfn", "--field-selector", "status.state=ready", "-o", "name"); strings.TrimSpace(out) != "" {
-		t.Errorf("field selector status.state=ready matched undeployed functions: %q", out)
+	// status.state is written by nuclio-controller: once every fixture is Ready, the selector finds them all.
+	fixtures := loadFixtures(t)
+	for _, f := range fixtures {
+		waitReady(t, "alice", "team-a", f.Name)
+	}
+	ready := strings.Fields(mustKubectl(t, "alice", nil, "get", "nfn", "--field-selector", "status.state=ready", "-o", "name"))
+	for _, f := range fixtures {
+		if !contains(ready, "nucliofunction.nuclio.io/"+f.Name) {
+			t.Errorf("field selector status.state=ready lacks %s: %v", f.Name, ready)
+		}
+	}
+	if out := mustKubectl(t, "alice", nil, "get", "nfn", "--field-selector", "status.state=scaledToZero", "-o", "name"); strings.TrimSpace(out) != "" {
+		t.Errorf("field selector status.state=scaledToZero matched: %q", out)
 	}
 	if _, errOut, err := kubectl(t, "alice", nil, "get", "nfn", "--field-selector", "spec.handler=x"); err == nil || !strings.Contains(errOut, "field label not supported") {
 		t.Errorf("an unsupported field selector should be refused: %v %s", err, errOut)
