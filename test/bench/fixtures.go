@@ -85,6 +85,10 @@ type Fixtures struct {
 // fixtureDir is the Nuclio example used for every object.
 const fixtureDir = "test/testdata/nuclio/python/helloworld"
 
+// fixtureProject is the functions' project (label nuclio.io/project-name); nuclio-controller needs
+// the NuclioProject to exist.
+const fixtureProject = "bench"
+
 // LoadFixtures reads Nuclio's python helloworld example (function.yaml and its source, inlined as
 // build.functionSourceCode as `nuctl deploy` does) and adds the triggers a production function
 // typically carries: http, cron and kafka. The credentials payload adds a Kafka SASL password and an
@@ -160,7 +164,7 @@ func (f *Fixtures) Function(group, namespace, name, payload string) *unstructure
 		"kind":       "NuclioFunction",
 		"metadata": map[string]interface{}{
 			"name": name, "namespace": namespace,
-			"labels": map[string]interface{}{"nuclio.io/project-name": "bench", "app": "helloworld"},
+			"labels": map[string]interface{}{"nuclio.io/project-name": fixtureProject, "app": "helloworld"},
 		},
 		"spec": runtime.DeepCopyJSON(f.specs[payload]),
 	}}

@@ -5,16 +5,18 @@
 // NuclioFunction CRD served by kube-apiserver — on one local control plane (test/harness, loopback
 // only), and writes the figures with their ratios to the CRD to docs/benchmarks.md.
 //
-//	go run ./test/bench            # full run, ≤ 15 minutes, writes docs/benchmarks.md
-//	go run ./test/bench --short    # smoke run for CI, a few minutes, writes _output/bench/benchmarks-short.md
+//	go run ./test/bench            # full run, about 14 minutes on 2 cores, writes docs/benchmarks.md
+//	go run ./test/bench --short    # smoke run for CI, about a minute, writes _output/bench/benchmarks-short.md
 //
 // Three variants serve identical function objects through the same kube-apiserver: (a) the CRD under
 // the group nucliocrd.io, (b) nuclio.io with the credential-masking webhook and the
 // ValidatingAdmissionPolicies, (c) nuclio.io with nuclio-apiserver's admission plugins disabled. For
 // each it measures create, get, update, list (100, 1k and 10k objects) and watch-event latency at 1, 10
-// and 50 concurrent clients, then nuclio-apiserver's resident memory at 10k functions, and it runs the
-// Go benchmarks of the webhook and of the policies. The command exits non-zero only on errors, never
-// because something was slow; nothing in it asserts a time.
+// and 50 concurrent clients, and nuclio-apiserver's resident memory at 10k functions; it runs the Go
+// benchmarks of the webhook and of the policies, reads nuclio-apiserver's admission metrics, and,
+// when the harness runs nuclio-controller, measures apply → Ready for 100 and 1000 functions. The
+// command exits non-zero only on errors, never because something was slow; nothing in it asserts a
+// time.
 package main
 
 import (
@@ -49,6 +51,7 @@ func main() {
 	out := flag.String("out", "", "Markdown output (default docs/benchmarks.md, or _output/bench/benchmarks-short.md with --short)")
 	repo := flag.String("repo", "", "repository root (default: found from the working directory)")
 	binDir := flag.String("bin-dir", "", "control-plane binaries (default <repo>/_output/bin)")
+	controllerOnly := flag.Bool("controller-only", false, "run only the controller apply → Ready scenario (for working on it)")
 	flag.Parse()
 
 	root := *repo
@@ -79,7 +82,8 @@ func main() {
 	ctx, cancel := context.WithTimeout(ctx, mode.timeout)
 	defer cancel()
 
-	b := &Bench{mode: mode, repoRoot: root, binDir: *binDir, progress: os.Stdout, began: time.Now(), command: command}
+	b := &Bench{mode: mode, repoRoot: root, binDir: *binDir, progress: os.Stdout, began: time.Now(), command: command,
+		controllerOnly: *controllerOnly}
 	err := b.Run(ctx)
 	if b.report != nil {
 		b.report.Duration = time.Since(b.began)
@@ -114,10 +118,13 @@ type Bench struct {
 	command          string
 	progress         io.Writer
 	began            time.Time
+	controllerOnly   bool
 
 	cp   *harness.ControlPlane
 	fx   *Fixtures
 	pool []*client
+	// watcher is the client for watches (no request timeout), with its own connection.
+	watcher *client
 
 	// report collects everything the Markdown shows; it is set once the run has something to show.
 	report *Report
@@ -135,7 +142,37 @@ func (b *Bench) Run(ctx context.Context) error {
 		PayloadSizes: map[string]int{payloadPlain: b.fx.Size(payloadPlain), payloadCredentials: b.fx.Size(payloadCredentials)}}
 	b.progressf("nuclio-apiserver benchmark, %s mode", b.mode.Name)
 
-	// The Go benchmarks first: they need no cluster, and a compile error should not waste a run.
+	if !b.controllerOnly {
+		if err := b.goBenchmarks(ctx); err != nil {
+			return err
+		}
+	}
+
+	snap := TakeCPUSnapshot(nil)
+	if err := b.startControlPlane(ctx); err != nil {
+		return err
+	}
+	defer b.cp.Stop()
+	b.report.CPU = append(b.report.CPU, Between("control plane start", snap, TakeCPUSnapshot(b.pids())))
+	// nuclio-controller reconciles every nuclio.io function it sees (status writes, build Jobs,
+	// Deployments): it runs only for its own scenario, so the API comparison is not skewed by it.
+	controllerStarted := b.cp.PID(harnessControllerName) > 0
+	if controllerStarted {
+		b.progressf("stopping nuclio-controller until the controller scenario")
+		b.cp.StopController()
+	}
+
+	if !b.controllerOnly {
+		if err := b.apiScenarios(ctx); err != nil {
+			return err
+		}
+	}
+	return b.controllerScenarios(ctx, controllerStarted)
+}
+
+// goBenchmarks runs the Go benchmarks of the webhook and the policies; they need no cluster, and a
+// compile error should not waste a run, so they come first.
+func (b *Bench) goBenchmarks(ctx context.Context) error {
 	snap := TakeCPUSnapshot(nil)
 	b.progressf("Go benchmarks (webhook admission, policy evaluation)")
 	for _, gb := range []struct{ title, pkg, pattern string }{
@@ -152,14 +189,11 @@ func (b *Bench) Run(ctx context.Context) error {
 		}
 	}
 	b.report.CPU = append(b.report.CPU, Between("Go benchmarks", snap, TakeCPUSnapshot(nil)))
+	return nil
+}
 
-	snap = TakeCPUSnapshot(nil)
-	if err := b.startControlPlane(ctx); err != nil {
-		return err
-	}
-	defer b.cp.Stop()
-	b.report.CPU = append(b.report.CPU, Between("control plane start", snap, TakeCPUSnapshot(b.pids())))
-
+// apiScenarios measures the three variants one after the other.
+func (b *Bench) apiScenarios(ctx context.Context) error {
 	variants := []Variant{
 		{Name: variantCRD, Short: "crd", Group: crdGroup, Namespace: "bench-crd"},
 		{Name: variantNoAdmission, Short: "nuclio-noadm", Group: nuclioGroup, Namespace: "bench-nuclio-noadm"},
@@ -191,7 +225,51 @@ func (b *Bench) Run(ctx context.Context) error {
 		}
 		b.report.CPU = append(b.report.CPU, Between(v.Name, snap, TakeCPUSnapshot(b.pids())))
 	}
-	b.controllerRow()
+	return nil
+}
+
+// harnessControllerName is nuclio-controller's process name in the harness.
+const harnessControllerName = "nuclio-controller"
+
+// controllerScenarios measures apply → Ready for each size of the mode, when the harness runs
+// nuclio-controller; otherwise the rows stay marked as pending, never estimated.
+func (b *Bench) controllerScenarios(ctx context.Context, started bool) error {
+	bin := filepath.Join(b.binDir, harnessControllerName)
+	if _, err := os.Stat(bin); err != nil {
+		b.report.ControllerSkipped = "pending the controller: " + bin + " does not exist"
+		return nil
+	}
+	if !started {
+		b.report.ControllerSkipped = "pending the controller: test/harness does not start nuclio-controller"
+		return nil
+	}
+	b.progressf("== controller: apply → Ready (nuclio.io with admission; kwok completes builds and runs pods)")
+	snap := TakeCPUSnapshot(b.pids())
+	if err := b.cp.StartController(ctx); err != nil {
+		return err
+	}
+	for i, n := range b.mode.controllerSizes {
+		res, err := b.controllerScenario(ctx, n, b.mode.controllerCaps[i])
+		if err != nil {
+			return err
+		}
+		b.report.Controller = append(b.report.Controller, res)
+		all := fmt.Sprintf("all Ready after %s", res.AllReady.Round(time.Second))
+		if res.AllReady == 0 {
+			all = fmt.Sprintf("not all Ready within %s", res.Cap)
+		}
+		b.progressf("  controller    %d functions: %d Ready, %d failed; %s; per function p50 %s s, p99 %s s; %s Ready/s",
+			n, res.Ready, res.Failed, all, formatSig(Percentile(res.PerFunction, 50).Seconds()),
+			formatSig(Percentile(res.PerFunction, 99).Seconds()), FormatRate(res.Throughput))
+		if i+1 < len(b.mode.controllerSizes) {
+			// The fake node holds 1000 pods: delete these functions (garbage collection removes their
+			// pods in the background, long before the next scenario needs the room).
+			if err := b.cleanup(ctx, Variant{Name: variantNuclio, Group: nuclioGroup, Namespace: controllerNamespace(n)}); err != nil {
+				return err
+			}
+		}
+	}
+	b.report.CPU = append(b.report.CPU, Between("controller", snap, TakeCPUSnapshot(b.pids())))
 	return nil
 }
 
@@ -284,14 +362,18 @@ func (b *Bench) startControlPlane(ctx context.Context) error {
 		return err
 	}
 	b.report.Machine = DetectMachine(ctx, b.repoRoot, version.GitVersion)
+	if b.report.Machine.SyncP50, err = MeasureSync(filepath.Join(b.repoRoot, "_output", "bench")); err != nil {
+		return fmt.Errorf("measuring fsync: %w", err)
+	}
 	for i := 0; i < b.mode.poolSize(); i++ {
-		c, err := newClient(b.cp.Admin)
+		c, err := newClient(b.cp.Admin, requestTimeout)
 		if err != nil {
 			return err
 		}
 		b.pool = append(b.pool, c)
 	}
-	return nil
+	b.watcher, err = newClient(b.cp.Admin, 0)
+	return err
 }
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
@@ -325,7 +407,7 @@ func (b *Bench) installCRD(ctx context.Context) error {
 // pids are the live control-plane components, for CPU accounting.
 func (b *Bench) pids() []int {
 	var out []int
-	for _, n := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "nuclio-apiserver", "nuclio-webhook", "kwok"} {
+	for _, n := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "nuclio-apiserver", "nuclio-webhook", "kwok", harnessControllerName} {
 		if pid := b.cp.PID(n); pid > 0 {
 			out = append(out, pid)
 		}
@@ -377,7 +459,7 @@ func (b *Bench) scrapeNuclio(ctx context.Context, v Variant) (Metrics, error) {
 	}
 	cfg := rest.CopyConfig(b.cp.Admin)
 	cfg.Host = fmt.Sprintf("https://127.0.0.1:%d", b.cp.Ports().NuclioAPIServer)
-	c, err := newClient(cfg)
+	c, err := newClient(cfg, requestTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -389,17 +471,6 @@ func (b *Bench) scrapeNuclio(ctx context.Context, v Variant) (Metrics, error) {
 	// Kept for whoever wants more than the report shows.
 	_ = writeFile(filepath.Join(b.repoRoot, "_output", "bench", "nuclio-apiserver.metrics"), string(raw))
 	return ParseMetrics(string(raw)), nil
-}
-
-// controllerRow records the controller scenario. It is measured only when the harness can start
-// nuclio-controller, which it cannot yet: the row stays marked as pending rather than estimated.
-func (b *Bench) controllerRow() {
-	bin := filepath.Join(b.binDir, "nuclio-controller")
-	reason := "pending the controller: " + bin + " does not exist"
-	if _, err := os.Stat(bin); err == nil {
-		reason = "pending the controller: test/harness does not start nuclio-controller yet"
-	}
-	b.report.ControllerSkipped = reason
 }
 
 // record stores a cell's result and prints a progress line.
@@ -416,7 +487,8 @@ func (b *Bench) record(v Variant, r *Result) {
 	line := fmt.Sprintf("  %-13s %-9s %-11s c=%-2d n=%-5d p50 %7s ms  p99 %7s ms  %7s/s", v.Short, what, r.Payload, r.Clients,
 		r.N(), FormatDuration(r.P(50)), FormatDuration(r.P(99)), FormatRate(r.Throughput()))
 	if r.Op == "watch" {
-		line += fmt.Sprintf("  (after response: p50 %s ms, p99 %s ms)", FormatDuration(Percentile(r.AfterResponse, 50)), FormatDuration(Percentile(r.AfterResponse, 99)))
+		line += fmt.Sprintf("  (after response: p50 %s ms, p99 %s ms; %d watch restarts)", FormatDuration(Percentile(r.AfterResponse, 50)),
+			FormatDuration(Percentile(r.AfterResponse, 99)), r.WatchRestarts)
 	}
 	if r.Errors > 0 {
 		line += fmt.Sprintf("  %d errors (first: %s)", r.Errors, r.FirstError)

@@ -32,17 +32,23 @@ type Mode struct {
 	loadClients, warmup int
 	// goBenchtime is `go test -benchtime` for the Go benchmarks.
 	goBenchtime string
+	// controllerSizes are the numbers of functions applied at once for apply → Ready, each with its
+	// time cap in controllerCaps.
+	controllerSizes []int
+	controllerCaps  []time.Duration
 }
 
-// fullMode is the published run: about 10–15 minutes on 2 cores.
+// fullMode is the published run: about 15 minutes on 2 cores, half of it the controller scenario,
+// which the harness's kube-controller-manager paces.
 func fullMode() Mode {
 	return Mode{
 		Name: "full", defaultOut: "docs/benchmarks.md", timeout: 40 * time.Minute,
-		clientCounts: []int{1, 10, 50}, cellDuration: 4 * time.Second,
+		clientCounts: []int{1, 10, 50}, cellDuration: 3 * time.Second,
 		singleOps:  map[int]int{1: 300, 10: 1000, 50: 1500},
 		watchOpsBy: map[int]int{1: 200, 10: 500, 50: 1000},
 		listSizes:  []int{100, 1000, 10000}, memorySize: 10000,
-		loadClients: 50, warmup: 50, goBenchtime: "2000x",
+		loadClients: 50, warmup: 20, goBenchtime: "1000x",
+		controllerSizes: []int{100, 1000}, controllerCaps: []time.Duration{2 * time.Minute, 7 * time.Minute},
 	}
 }
 
@@ -55,6 +61,7 @@ func shortMode() Mode {
 		watchOpsBy: map[int]int{1: 10, 10: 20},
 		listSizes:  []int{10, 50}, memorySize: 50,
 		loadClients: 10, warmup: 10, goBenchtime: "100x",
+		controllerSizes: []int{5}, controllerCaps: []time.Duration{time.Minute},
 	}
 }
 
@@ -72,19 +79,19 @@ func (m Mode) listOps(size, clients int) (n int, maxDur time.Duration, skip stri
 	}
 	switch {
 	case size <= 100:
-		return 300, 4 * time.Second, ""
+		return 200, 3 * time.Second, ""
 	case size <= 1000:
-		return 100, 6 * time.Second, ""
+		return 60, 5 * time.Second, ""
 	case clients >= 50:
 		return 0, 0, fmt.Sprintf("not run: %d concurrent unpaginated lists of %d objects would dominate the run's time budget", clients, size)
 	case clients >= 10:
-		return 20, 15 * time.Second, ""
+		return 10, 10 * time.Second, ""
 	default:
-		return 8, 10 * time.Second, ""
+		return 5, 8 * time.Second, ""
 	}
 }
 
-// poolSize is the number of clients to create: the most any cell uses, plus one for the watcher.
+// poolSize is the number of clients to create: the most any cell uses.
 func (m Mode) poolSize() int {
 	n := m.loadClients
 	for _, c := range m.clientCounts {
@@ -92,5 +99,5 @@ func (m Mode) poolSize() int {
 			n = c
 		}
 	}
-	return n + 1
+	return n
 }

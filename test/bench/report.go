@@ -27,7 +27,8 @@ type Report struct {
 	Admission []AdmissionRow
 	GoBench   []GoBenchRun
 	CPU       []CPUUse
-	// ControllerSkipped says why the controller apply → Ready scenario has no figures.
+	// Controller holds the apply → Ready measurements; ControllerSkipped says why there are none.
+	Controller        []*ControllerResult
 	ControllerSkipped string
 	Notes             []string
 	// Failure is the error that ended the run early, if any.
@@ -97,6 +98,9 @@ func (r *Report) ErrorCount() int {
 	for _, res := range r.Results {
 		n += res.Errors
 	}
+	for _, c := range r.Controller {
+		n += c.Errors
+	}
 	return n
 }
 
@@ -147,8 +151,8 @@ func (r *Report) resultTable(op string) string {
 	watchCols := op == "watch"
 	if watchCols {
 		t.Header[4], t.Header[5], t.Header[6], t.Header[9] = "p50 ms", "p99 ms", "events/s", "events/s vs CRD"
-		t.Header = append(t.Header[:10:10], "p50 ms after response", "p99 ms after response", "errors")
-		t.Align = []byte("lrlrrrrrrrrrr")
+		t.Header = append(t.Header[:10:10], "p50 ms after response", "p99 ms after response", "watch restarts", "errors")
+		t.Align = []byte("lrlrrrrrrrrrrr")
 	}
 	var rows []*Result
 	for _, res := range r.Results {
@@ -192,6 +196,7 @@ func (r *Report) resultTable(op string) string {
 			} else {
 				row = append(row, "—", "—")
 			}
+			row = append(row, fmt.Sprint(res.WatchRestarts))
 		}
 		if res.Skipped != "" {
 			row = append(row, res.Skipped)
@@ -243,6 +248,7 @@ func (r *Report) Markdown() string {
 		{"CPU", fmt.Sprintf("%s, %d cores", m.CPUModel, m.Cores)},
 		{"Memory", fmt.Sprintf("%.1f GiB", m.MemoryGiB)},
 		{"Kernel", m.Kernel},
+		{"Disk", fmt.Sprintf("8 KiB write + fsync in _output/bench: %s ms (p50 of 100)", FormatDuration(m.SyncP50))},
 		{"Go", m.GoVersion},
 		{"Kubernetes", fmt.Sprintf("kube-apiserver %s; client-go %s", m.KubeServer, m.ClientGo)},
 	}}.Markdown())
@@ -285,7 +291,7 @@ func (r *Report) Markdown() string {
 		{"get", "Get", ""},
 		{"update", "Update", ""},
 		{"list", "List", "Unpaginated list of a namespace holding the given number of `plain` objects (%s per object)."},
-		{"watch", "Watch-event latency", "One watch on the namespace; the clients are concurrent writers (creates). p50/p99: from sending the create to the event; \"after response\": from the create's response to the event."},
+		{"watch", "Watch-event latency", "One watch on the namespace; the clients are concurrent writers (creates). p50/p99: from sending the create to the event; \"after response\": from the create's response to the event. When the server ends the watch, it is resumed from the last resourceVersion seen (\"watch restarts\"), as an informer would; events that still do not arrive within 30 s count as errors."},
 	} {
 		p("## %s", sec.title)
 		p("")
@@ -364,20 +370,7 @@ func (r *Report) Markdown() string {
 	p("")
 	p("## Controller: apply → Ready")
 	p("")
-	ct := Table{Header: []string{"Functions", "apply → all Ready", "kube-apiserver CRD creates/s (50 clients)", "status"}, Align: []byte("rrrl")}
-	crdRate := "—"
-	if res := r.bestCRDWriteRate(); res != nil {
-		crdRate = FormatRate(res.Throughput()) + fmt.Sprintf(" (%d clients)", res.Clients)
-		ct.Header[2] = "kube-apiserver CRD creates/s"
-	}
-	for _, n := range []int{100, 1000} {
-		ct.Rows = append(ct.Rows, []string{fmt.Sprint(n), "—", crdRate, "skipped: " + r.ControllerSkipped})
-	}
-	p("%s", ct.Markdown())
-	p("The controller creates a build Job, ConfigMap, Deployment, Service (and more) in kube-apiserver per function, so")
-	p("kube-apiserver's measured write throughput bounds how fast it can bring functions up. No figures are given until")
-	p("the harness runs the controller.")
-	p("")
+	r.controllerSection(p)
 	p("## Notes")
 	p("")
 	ct2 := Table{Header: []string{"Phase", "Wall", "Busy cores", "Benchmark + control plane", "Other processes"}, Align: []byte("lrrrr")}
@@ -392,12 +385,78 @@ func (r *Report) Markdown() string {
 		p("* %s", n)
 	}
 	p("* The benchmark client runs on the same %d cores as every server it measures; figures include its own CPU use.", r.Machine.Cores)
-	p("* etcd runs with `--unsafe-no-fsync` in the harness (a disposable local cluster); nuclio-apiserver's embedded etcd")
-	p("  uses its defaults. Real disks add fsync latency to every write of both.")
+	p("* kube-apiserver's etcd runs with `--unsafe-no-fsync` in the harness (a disposable local cluster), while")
+	p("  nuclio-apiserver's embedded etcd syncs as by default: nuclio.io writes pay an fsync the CRD's do not — %s ms", FormatDuration(r.Machine.SyncP50))
+	p("  per 8 KiB write + fsync on this disk (see Run). On a production etcd both pay it.")
 	for _, n := range r.Notes {
 		p("* %s", n)
 	}
 	return b.String()
+}
+
+// controllerSection renders the apply → Ready measurements beside kube-apiserver's measured CRD
+// write throughput, or the reason there are none.
+func (r *Report) controllerSection(p func(string, ...interface{})) {
+	crdRate := "—"
+	if res := r.bestCRDWriteRate(); res != nil {
+		crdRate = fmt.Sprintf("%s (%d clients)", FormatRate(res.Throughput()), res.Clients)
+	}
+	if len(r.Controller) == 0 {
+		ct := Table{Header: []string{"Functions", "apply → all Ready", "kube-apiserver CRD creates/s", "status"}, Align: []byte("rrrl")}
+		for _, n := range r.Mode.controllerSizes {
+			ct.Rows = append(ct.Rows, []string{fmt.Sprint(n), "—", crdRate, "skipped: " + r.ControllerSkipped})
+		}
+		p("%s", ct.Markdown())
+		p("No figures are given until the harness runs nuclio-controller.")
+		p("")
+		return
+	}
+	p("N functions (payload `%s`) are created at once by %d clients in an empty namespace of nuclio.io (with", payloadPlain, r.Mode.loadClients)
+	p("admission); nuclio-controller builds each with a Kaniko Job (kwok completes the build pod) and runs it (Deployment,")
+	p("Service; kwok makes the pod Ready). The time runs from the first create to the function's `Ready` condition, seen")
+	p("on a watch. nuclio-controller is stopped during all other scenarios; each size has its own namespace, and the")
+	p("functions of the previous size are deleted just before (garbage collection removes their objects meanwhile). In")
+	p("the harness, kube-controller-manager's controllers (Jobs, Deployments, ReplicaSets) keep their default client rate")
+	p("limit (--kube-api-qps 20, burst 30), which paces pod creation; kube-apiserver's own write throughput, measured")
+	p("above, is shown for comparison.")
+	p("")
+	ct := Table{Header: []string{"Functions", "applied in", "Ready", "failed", "apply → all Ready", "per function p50", "per function p99",
+		"Ready/s", "kube-apiserver CRD creates/s", "create errors"}, Align: []byte("rrrrrrrrrr")}
+	for _, c := range r.Controller {
+		all := "—"
+		if c.AllReady > 0 {
+			all = fmt.Sprintf("%.1f s", c.AllReady.Seconds())
+		} else {
+			all = fmt.Sprintf("not within %s", c.Cap)
+		}
+		ct.Rows = append(ct.Rows, []string{fmt.Sprint(c.Functions), fmt.Sprintf("%.1f s", c.Apply.Seconds()), fmt.Sprint(c.Ready),
+			fmt.Sprint(c.Failed), all, secondsOrDash(Percentile(c.PerFunction, 50), len(c.PerFunction)),
+			secondsOrDash(Percentile(c.PerFunction, 99), len(c.PerFunction)), FormatRate(c.Throughput), crdRate, fmt.Sprint(c.Errors)})
+	}
+	p("%s", ct.Markdown())
+	for _, c := range r.Controller {
+		if len(c.NotReady) == 0 {
+			continue
+		}
+		keys := make([]string, 0, len(c.NotReady))
+		for k := range c.NotReady {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s: %d", k, c.NotReady[k]))
+		}
+		p("Of %d functions, not Ready at the end (status.state / Ready reason): %s.", c.Functions, strings.Join(parts, ", "))
+		p("")
+	}
+}
+
+func secondsOrDash(d time.Duration, n int) string {
+	if n == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%s s", formatSig(d.Seconds()))
 }
 
 // msOrDash renders d in ms, or "—" when nothing was counted.
@@ -521,6 +580,16 @@ func (r *Report) Summary() []string {
 				FormatDuration(Percentile(base.AfterResponse, 50)), FormatDuration(Percentile(res.AfterResponse, 50))))
 		}
 	}
+	var ended []string
+	for _, res := range r.Results {
+		if res.Op == "watch" && (res.WatchRestarts > 0 || res.Errors > 0) {
+			ended = append(ended, fmt.Sprintf("%s with %d writers (%s, %s missing after 30 s)", res.Variant, res.Clients,
+				plural(res.WatchRestarts, "restart"), plural(res.Errors, "event")))
+		}
+	}
+	if len(ended) > 0 {
+		out = append(out, "**Watch interrupted**: the server ended the watch, or events were missing, for "+strings.Join(ended, "; ")+".")
+	}
 	for _, m := range r.Memory {
 		if m.Component == "nuclio-apiserver" && m.Variant == variantNuclio {
 			out = append(out, fmt.Sprintf("**Memory**: nuclio-apiserver (embedded etcd included) is resident at %s right after loading %d functions, %s more than before loading them.",
@@ -551,6 +620,28 @@ func (r *Report) Summary() []string {
 		}
 		out = append(out, fmt.Sprintf("**SLO anchor**: the highest single-object p99 of nuclio.io was %s ms (%s, %s, %d clients), %s the 1 s of SIG Scalability's API-call SLO (which formally excludes aggregated APIs and CRDs).",
 			FormatDuration(worst.P(99)), worst.Op, worst.Payload, worst.Clients, verdict))
+	}
+	var ctl []string
+	for _, c := range r.Controller {
+		if c.AllReady > 0 {
+			ctl = append(ctl, fmt.Sprintf("%d functions were all Ready %.0f s after the first create (%s Ready/s; p50 per function %s s)",
+				c.Functions, c.AllReady.Seconds(), FormatRate(c.Throughput), formatSig(Percentile(c.PerFunction, 50).Seconds())))
+		} else {
+			ctl = append(ctl, fmt.Sprintf("of %d functions, %d were Ready and %d failed after %s (%s Ready/s)",
+				c.Functions, c.Ready, c.Failed, c.Cap, FormatRate(c.Throughput)))
+		}
+	}
+	if len(ctl) > 0 {
+		s := "**Controller**, apply → Ready: " + strings.Join(ctl, "; ")
+		if res := r.bestCRDWriteRate(); res != nil {
+			s += fmt.Sprintf(", beside kube-apiserver's %s CRD creates/s", FormatRate(res.Throughput()))
+		}
+		for _, u := range r.CPU {
+			if u.Phase == "controller" {
+				s += fmt.Sprintf("; %.2f of %d cores were busy on average meanwhile", u.BusyCores, r.Machine.Cores)
+			}
+		}
+		out = append(out, s+".")
 	}
 	if n := r.ErrorCount(); n > 0 {
 		out = append(out, fmt.Sprintf("**%d requests failed**; see the errors columns.", n))
@@ -615,6 +706,14 @@ func (r *Report) goBench(name string) (GoBench, bool) {
 		}
 	}
 	return GoBench{}, false
+}
+
+// plural renders "1 restart", "2 restarts".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // relative phrases a latency ratio.

@@ -58,13 +58,18 @@ type client struct {
 // warnings prints each distinct server warning (e.g. a deprecated field) once for all clients.
 var warnings = rest.NewWarningWriter(os.Stderr, rest.WarningWriterOptions{Deduplicate: true})
 
-// newClient makes a client from base that is not rate-limited and does not share its connection.
-// Proxy is set to "no proxy": the traffic stays on loopback whatever the environment says, and a
-// non-nil Proxy also keeps client-go from sharing one cached transport among clients.
-func newClient(base *rest.Config) (*client, error) {
+// requestTimeout bounds every request of a benchmark client; watch clients have none, as the
+// timeout would cut their streams.
+const requestTimeout = 2 * time.Minute
+
+// newClient makes a client from base that is not rate-limited and does not share its connection;
+// timeout bounds each request (0: unbounded, for watches). Proxy is set to "no proxy": the traffic
+// stays on loopback whatever the environment says, and a non-nil Proxy also keeps client-go from
+// sharing one cached transport among clients.
+func newClient(base *rest.Config, timeout time.Duration) (*client, error) {
 	cfg := rest.CopyConfig(base)
 	cfg.QPS, cfg.Burst = 1000, 2000
-	cfg.Timeout = 2 * time.Minute
+	cfg.Timeout = timeout
 	cfg.UserAgent = "nuclio-bench"
 	cfg.Proxy = func(*http.Request) (*url.URL, error) { return nil, nil }
 	cfg.WarningHandler = warnings
@@ -222,30 +227,52 @@ func (b *Bench) singleObject(ctx context.Context, v Variant, payload string, cli
 func (b *Bench) watchLatency(ctx context.Context, v Variant, clients int) error {
 	n, maxDur := b.mode.watchOps(clients), b.mode.cellDuration
 	r := &Result{Variant: v.Name, Op: "watch", Payload: payloadPlain, Clients: clients}
-	watcher := b.pool[len(b.pool)-1] // the last pooled client; writers use the first ones
-	ri := watcher.dyn.Resource(gvr(v.Group)).Namespace(v.Namespace)
+	ri := b.watcher.dyn.Resource(gvr(v.Group)).Namespace(v.Namespace)
 	list, err := ri.List(ctx, metav1.ListOptions{Limit: 1})
 	if err != nil {
 		return err
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, err := ri.Watch(wctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
-	if err != nil {
-		return err
-	}
-	defer w.Stop()
 
 	var mu sync.Mutex
 	arrived := map[string]time.Time{}
 	notify := make(chan struct{}, 1)
+	var restarts atomic.Int64
+	established := make(chan error, 1)
 	go func() {
-		for ev := range w.ResultChan() {
-			at := time.Now()
-			if ev.Type != watch.Added {
+		// A watch the server ends early is resumed from the last resourceVersion seen, as an informer
+		// would; the restarts are reported, and events that never arrive count as errors.
+		rv := list.GetResourceVersion()
+		first := true
+		for wctx.Err() == nil {
+			w, err := ri.Watch(wctx, metav1.ListOptions{ResourceVersion: rv})
+			if first {
+				established <- err
+				first = false
+				if err != nil {
+					return
+				}
+			}
+			if err != nil {
+				time.Sleep(100 * time.Millisecond)
 				continue
 			}
-			if obj, ok := ev.Object.(*unstructured.Unstructured); ok {
+			expired := false
+			for ev := range w.ResultChan() {
+				at := time.Now()
+				if ev.Type == watch.Error {
+					expired = true // e.g. 410 Gone: resume from a fresh list below
+					continue
+				}
+				obj, ok := ev.Object.(*unstructured.Unstructured)
+				if !ok || (ev.Type != watch.Added && ev.Type != watch.Modified && ev.Type != watch.Deleted) {
+					continue
+				}
+				rv = obj.GetResourceVersion()
+				if ev.Type != watch.Added {
+					continue
+				}
 				mu.Lock()
 				arrived[obj.GetName()] = at
 				mu.Unlock()
@@ -254,8 +281,22 @@ func (b *Bench) watchLatency(ctx context.Context, v Variant, clients int) error 
 				default:
 				}
 			}
+			w.Stop()
+			if wctx.Err() != nil {
+				return
+			}
+			restarts.Add(1)
+			if expired {
+				if l, err := ri.List(wctx, metav1.ListOptions{Limit: 1}); err == nil {
+					rv = l.GetResourceVersion()
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
 		}
 	}()
+	if err := <-established; err != nil {
+		return err
+	}
 	// waitFor waits until every name has arrived or the timeout passes.
 	waitFor := func(names []string, timeout time.Duration) {
 		deadline := time.After(timeout)
@@ -336,6 +377,7 @@ func (b *Bench) watchLatency(ctx context.Context, v Variant, clients int) error 
 	}
 	mu.Unlock()
 	r.Wall = last.Sub(r.Start)
+	r.WatchRestarts = int(restarts.Load())
 	r.Finish()
 	b.record(v, r)
 	return b.cleanup(ctx, v)

@@ -33,6 +33,9 @@ type Result struct {
 	// arrival (negative when the event came first); Latencies then hold the times from each write's
 	// request to its event. Sorted by Finish.
 	AfterResponse []time.Duration
+	// WatchRestarts, for watch cells only, counts how often the server ended the watch and it was
+	// resumed from the last resourceVersion seen.
+	WatchRestarts int
 	// Errors counts failed operations; FirstError is the first failure's text.
 	Errors     int
 	FirstError string

@@ -5,6 +5,7 @@ package main
 
 import (
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -197,6 +198,10 @@ func TestReportMarkdown(t *testing.T) {
 		Admission: []AdmissionRow{{Payload: payloadCredentials, Clients: 1, Operation: "CREATE", Requests: 10,
 			Mutating: 21 * time.Millisecond, WebhookPlugin: 20 * time.Millisecond, Webhook: HistogramDelta{Count: 10, Mean: 19 * time.Millisecond},
 			Validating: 3 * time.Millisecond, PolicyPlugin: 2 * time.Millisecond}},
+		Controller: []*ControllerResult{
+			{Functions: 100, Ready: 100, Apply: time.Second, AllReady: 40 * time.Second, Cap: time.Minute, PerFunction: []time.Duration{10 * time.Second, 30 * time.Second}, Throughput: 2.5},
+			{Functions: 1000, Ready: 900, Failed: 1, Apply: 5 * time.Second, Cap: 7 * time.Minute, Throughput: 2.2, NotReady: map[string]int{"building / WaitingForBuild": 99, "error / BuildFailed": 1}},
+		},
 		GoBench: []GoBenchRun{{Title: "webhook", Results: []GoBench{{Name: "BenchmarkAdmission/credentials", Metrics: map[string]float64{"p50-ns": 100000}}}}},
 	}
 	md := rep.Markdown()
@@ -205,7 +210,7 @@ func TestReportMarkdown(t *testing.T) {
 		"| plain | 1 | CRD (kube-apiserver) | 3 | 2.00 | 4.00 | 3.00 | 1 | 1 | 1 | 0 |",
 		"| 100 | 1 | nuclio.io | 1 | 5.00 | 5.00 | 1.00 | 0.50× | 0.50× | 1.00× | 0 |",
 		"| 10000 | 50 | nuclio.io | — | — | — | — | — | — | — | not run: too big |",
-		"| plain | 1 | nuclio.io | 2 | 2.00 | 4.00 | 2.00 | 2.00× | 2.00× | 1.00× | -1.00 | 1.00 | 0 |",
+		"| plain | 1 | nuclio.io | 2 | 2.00 | 4.00 | 2.00 | 2.00× | 2.00× | 1.00× | -1.00 | 1.00 | 0 | 0 |",
 		"create p50 2.00× (2.00–2.00×), throughput 0.50×",
 		"**Admission cost**: for `plain` writes",
 		"(1 client): a create with credentials spent 20.0 ms in the webhook plugin (one call to nuclio-webhook) and 2.00 ms in the policy plugin",
@@ -215,7 +220,10 @@ func TestReportMarkdown(t *testing.T) {
 		"**Lists** of 100 objects, 1 client: CRD p50 10.0 ms, nuclio.io 5.00 ms (0.50×)",
 		"resident at 200 MiB right after loading 100 functions, 100 MiB more than before loading them",
 		"within the 1 s",
-		"skipped: pending the controller: test",
+		"| 100 | 1.0 s | 100 | 0 | 40.0 s | 10.0 s | 30.0 s | 2.50 | 3.00 (1 clients) | 0 |",
+		"| 1000 | 5.0 s | 900 | 1 | not within 7m0s | — | — | 2.20 | 3.00 (1 clients) | 0 |",
+		"not Ready at the end (status.state / Ready reason): building / WaitingForBuild: 99, error / BuildFailed: 1.",
+		"**Controller**, apply → Ready: 100 functions were all Ready 40 s after the first create (2.50 Ready/s; p50 per function 10.0 s); of 1000 functions, 900 were Ready and 1 failed after 7m0s (2.20 Ready/s), beside kube-apiserver's 3.00 CRD creates/s.",
 		"`go run ./test/bench --short`",
 	} {
 		if !strings.Contains(md, want) {
@@ -229,9 +237,13 @@ func TestReportMarkdown(t *testing.T) {
 	if rep.ErrorCount() != 2 || !strings.Contains(rep.Markdown(), "2 (first: boom)") {
 		t.Error("errors are not counted or shown")
 	}
-	// An empty report (a run that failed early) still renders.
-	if md := (&Report{Mode: fullMode()}).Markdown(); !strings.Contains(md, "# Benchmarks") {
-		t.Error("empty report does not render")
+	// An empty report (a run that failed early) still renders, with the failure and the pending
+	// controller rows.
+	md = (&Report{Mode: fullMode(), Failure: "boom", ControllerSkipped: "pending the controller: none"}).Markdown()
+	for _, want := range []string{"# Benchmarks", "**Incomplete run.**", "boom", "| 1000 | — | — | skipped: pending the controller: none |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("empty report lacks %q", want)
+		}
 	}
 }
 
@@ -293,5 +305,29 @@ apiserver_admission_webhook_admission_duration_seconds_count{name="credentials.n
 	}
 	if rows[1].Requests != 0 || rows[1].Mutating != 0 {
 		t.Errorf("UPDATE row without requests: %+v", rows[1])
+	}
+}
+
+// TestMeasureSyncAndProc exercises the machine probes (their values depend on the machine; only
+// their plausibility is checked, never a time bound).
+func TestMeasureSyncAndProc(t *testing.T) {
+	d, err := MeasureSync(t.TempDir())
+	if err != nil || d <= 0 {
+		t.Errorf("MeasureSync = %v, %v", d, err)
+	}
+	m, err := ReadMemory(os.Getpid())
+	if err != nil || m.RSSKiB <= 0 || m.HWMKiB < m.RSSKiB {
+		t.Errorf("ReadMemory(self) = %+v, %v", m, err)
+	}
+	if _, err := ReadMemory(0); err == nil {
+		t.Error("ReadMemory(0) must fail")
+	}
+	a := TakeCPUSnapshot(nil)
+	b := TakeCPUSnapshot(nil)
+	if a.Total <= 0 || b.Busy < a.Busy {
+		t.Errorf("CPU snapshots: %+v then %+v", a, b)
+	}
+	if plural(1, "restart") != "1 restart" || plural(2, "event") != "2 events" {
+		t.Error("plural")
 	}
 }
