@@ -30,7 +30,7 @@ run: tools build
 
 ## test: the one command that proves the project works. Tools come first: the chart tests and the
 ## artifact check need helm, the e2e suites the control-plane binaries.
-test: tools build verify verify-codegen verify-artifacts unit e2e
+test: tools build verify verify-codegen verify-artifacts unit e2e bench-smoke
 
 verify:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -398,7 +398,9 @@ func (cp *ControlPlane) startControllers(ctx context.Context) error {
 		"--controllers=" + strings.Join(controllers, ","),
 		"--use-service-account-credentials=true", "--root-ca-file=" + cp.ca.CertFile,
 		"--leader-elect=false", "--profiling=false",
-		// The garbage collector and namespace controller discover every API, including nuclio.io.
+		// Client-side rate limits above the defaults (20/30), so that Jobs and Deployments of many
+		// functions (make bench) are paced by the code under test, not by kube-controller-manager.
+		"--kube-api-qps=200", "--kube-api-burst=400",
 	}})
 	sched := cp.track(&Process{Name: "kube-scheduler", Path: cp.bin("kube-scheduler"), LogFile: cp.logf("kube-scheduler"), Args: []string{
 		"--kubeconfig=" + filepath.Join(cp.opts.Dir, "kube-scheduler.kubeconfig"),

@@ -6,9 +6,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,9 +18,11 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilerrors "k8s.io/apimachinery/pkg/util/errors"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apiserver/pkg/authentication/authenticatorfactory"
 	"k8s.io/apiserver/pkg/endpoints/openapi"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	genericfilters "k8s.io/apiserver/pkg/server/filters"
+	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/util/compatibility"
 	basecompatibility "k8s.io/component-base/compatibility"
@@ -148,7 +152,24 @@ func (o *Options) Config() (*apiserver.Config, error) {
 	if err := o.Recommended.ApplyTo(c); err != nil {
 		return nil, err
 	}
+	c.AddReadyzChecks(frontProxyCACheck(c.Authentication.RequestHeaderConfig))
 	return &apiserver.Config{GenericConfig: c}, nil
+}
+
+// frontProxyCACheck is a readiness check that fails until the front-proxy CA has been loaded (from
+// kube-system/extension-apiserver-authentication, asynchronously after start). Until then the client
+// certificate kube-apiserver proxies with cannot be verified, so every proxied request would be served
+// as system:anonymous and refused; not-ready keeps a restarting replica out of rotation instead.
+func frontProxyCACheck(rh *authenticatorfactory.RequestHeaderConfig) healthz.HealthChecker {
+	return healthz.NamedCheck("front-proxy-ca", func(*http.Request) error {
+		if rh == nil || rh.CAContentProvider == nil {
+			return nil // request-header authentication is off (--authentication-skip-lookup without a CA)
+		}
+		if len(rh.CAContentProvider.CurrentCABundleContent()) == 0 {
+			return errors.New("the front-proxy (request-header) CA is not loaded yet")
+		}
+		return nil
+	})
 }
 
 // Run starts the embedded etcd when needed, then serves until ctx ends, then stops etcd.

@@ -6,8 +6,12 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"strings"
 	"testing"
+
+	"k8s.io/apiserver/pkg/authentication/authenticatorfactory"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 )
 
 // TestCommandFlags builds the command (which registers every flag: duplicate names panic) and checks the
@@ -36,5 +40,29 @@ func TestVersionFlag(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "nuclio-apiserver ") || !strings.Contains(out.String(), "nuclio 1.14.1") {
 		t.Errorf("--version printed %q", out.String())
+	}
+}
+
+// staticCA is a CA content provider with fixed content.
+type staticCA []byte
+
+func (s staticCA) Name() string                              { return "static" }
+func (s staticCA) CurrentCABundleContent() []byte            { return s }
+func (s staticCA) VerifyOptions() (x509.VerifyOptions, bool) { return x509.VerifyOptions{}, len(s) > 0 }
+func (s staticCA) AddListener(dynamiccertificates.Listener)  {}
+func (s staticCA) Run(context.Context, int)                  {}
+func (s staticCA) RunOnce(context.Context) error             { return nil }
+
+func TestFrontProxyCACheck(t *testing.T) {
+	if err := frontProxyCACheck(nil).Check(nil); err != nil {
+		t.Errorf("without request-header authentication: %v", err)
+	}
+	empty := &authenticatorfactory.RequestHeaderConfig{CAContentProvider: staticCA(nil)}
+	if err := frontProxyCACheck(empty).Check(nil); err == nil {
+		t.Error("ready before the front-proxy CA was loaded")
+	}
+	loaded := &authenticatorfactory.RequestHeaderConfig{CAContentProvider: staticCA("-----BEGIN CERTIFICATE-----")}
+	if err := frontProxyCACheck(loaded).Check(nil); err != nil {
+		t.Errorf("loaded CA: %v", err)
 	}
 }
