@@ -272,6 +272,25 @@ func (m *Mutator) storeSecret(ctx context.Context, req admission.Request, kind m
 		return denyInvalid(kind, name, field.ErrorList{field.Invalid(field.NewPath("metadata", "name"), name, err.Error())})
 	}
 	key := client.ObjectKey{Namespace: req.Namespace, Name: secretName}
+
+	// A create must know whether its object already exists (below). That read goes through
+	// kube-apiserver's aggregator back to nuclio-apiserver and is the slowest of the webhook's API calls,
+	// so it runs beside the Secret read rather than after it.
+	type existence struct {
+		exists bool
+		err    error
+	}
+	var objectState chan existence
+	if req.Operation == admissionv1.Create {
+		readCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		objectState = make(chan existence, 1) // buffered: the reader never blocks if we return early
+		go func() {
+			exists, err := m.objectExists(readCtx, kind, req.Namespace, name)
+			objectState <- existence{exists, err}
+		}()
+	}
+
 	existing := &corev1.Secret{}
 	found := true
 	if err := m.reader.Get(ctx, key, existing); err != nil {
@@ -312,11 +331,11 @@ func (m *Mutator) storeSecret(ctx context.Context, req admission.Request, kind m
 		for token := range res.References {
 			desired[token] = stored[token]
 		}
-		exists, err := m.objectExists(ctx, kind, req.Namespace, name)
-		if err != nil {
-			return err
+		state := <-objectState
+		if state.err != nil {
+			return state.err
 		}
-		if exists {
+		if state.exists {
 			// The create will fail with AlreadyExists; the Secret belongs to the live object.
 			return nil
 		}

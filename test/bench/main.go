@@ -452,13 +452,23 @@ func (b *Bench) sampleMemoryAfterLists(v Variant) {
 }
 
 // scrapeNuclio reads nuclio-apiserver's /metrics directly (not through the aggregator), as the
-// cluster admin.
+// cluster admin; nil for a variant nuclio-apiserver does not serve.
 func (b *Bench) scrapeNuclio(ctx context.Context, v Variant) (Metrics, error) {
 	if v.Group != nuclioGroup {
 		return nil, nil
 	}
+	return b.scrapeServer(ctx, v)
+}
+
+// scrapeServer reads the /metrics of the API server whose storage serves v: kube-apiserver for the
+// CRD, nuclio-apiserver (directly, not through the aggregator) otherwise; as the cluster admin.
+func (b *Bench) scrapeServer(ctx context.Context, v Variant) (Metrics, error) {
 	cfg := rest.CopyConfig(b.cp.Admin)
-	cfg.Host = fmt.Sprintf("https://127.0.0.1:%d", b.cp.Ports().NuclioAPIServer)
+	file := "kube-apiserver.metrics"
+	if v.Group == nuclioGroup {
+		cfg.Host = fmt.Sprintf("https://127.0.0.1:%d", b.cp.Ports().NuclioAPIServer)
+		file = "nuclio-apiserver.metrics"
+	}
 	c, err := newClient(cfg, requestTimeout)
 	if err != nil {
 		return nil, err
@@ -469,8 +479,18 @@ func (b *Bench) scrapeNuclio(ctx context.Context, v Variant) (Metrics, error) {
 		return nil, err
 	}
 	// Kept for whoever wants more than the report shows.
-	_ = writeFile(filepath.Join(b.repoRoot, "_output", "bench", "nuclio-apiserver.metrics"), string(raw))
+	_ = writeFile(filepath.Join(b.repoRoot, "_output", "bench", file), string(raw))
 	return ParseMetrics(string(raw)), nil
+}
+
+// terminatedWatchers reads how many watchers of nucliofunctions in v's group the serving API
+// server's watch cache has closed as unresponsive since it started; -1 when the metrics cannot be read.
+func (b *Bench) terminatedWatchers(ctx context.Context, v Variant) int {
+	m, err := b.scrapeServer(ctx, v)
+	if err != nil {
+		return -1
+	}
+	return int(m.Sum("apiserver_terminated_watchers_total", map[string]string{"group": v.Group, "resource": "nucliofunctions"}))
 }
 
 // record stores a cell's result and prints a progress line.
@@ -487,8 +507,8 @@ func (b *Bench) record(v Variant, r *Result) {
 	line := fmt.Sprintf("  %-13s %-9s %-11s c=%-2d n=%-5d p50 %7s ms  p99 %7s ms  %7s/s", v.Short, what, r.Payload, r.Clients,
 		r.N(), FormatDuration(r.P(50)), FormatDuration(r.P(99)), FormatRate(r.Throughput()))
 	if r.Op == "watch" {
-		line += fmt.Sprintf("  (after response: p50 %s ms, p99 %s ms; %d watch restarts)", FormatDuration(Percentile(r.AfterResponse, 50)),
-			FormatDuration(Percentile(r.AfterResponse, 99)), r.WatchRestarts)
+		line += fmt.Sprintf("  (after response: p50 %s ms, p99 %s ms; %d watch restarts, %s closed as unresponsive)", FormatDuration(Percentile(r.AfterResponse, 50)),
+			FormatDuration(Percentile(r.AfterResponse, 99)), r.WatchRestarts, countText(r.WatchersTerminated))
 	}
 	if r.Errors > 0 {
 		line += fmt.Sprintf("  %d errors (first: %s)", r.Errors, r.FirstError)

@@ -232,6 +232,7 @@ func (b *Bench) watchLatency(ctx context.Context, v Variant, clients int) error 
 	if err != nil {
 		return err
 	}
+	terminatedBefore := b.terminatedWatchers(ctx, v)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -378,6 +379,10 @@ func (b *Bench) watchLatency(ctx context.Context, v Variant, clients int) error 
 	mu.Unlock()
 	r.Wall = last.Sub(r.Start)
 	r.WatchRestarts = int(restarts.Load())
+	r.WatchersTerminated = -1
+	if after := b.terminatedWatchers(ctx, v); after >= 0 && terminatedBefore >= 0 {
+		r.WatchersTerminated = after - terminatedBefore
+	}
 	r.Finish()
 	b.record(v, r)
 	return b.cleanup(ctx, v)

@@ -36,6 +36,10 @@ type Result struct {
 	// WatchRestarts, for watch cells only, counts how often the server ended the watch and it was
 	// resumed from the last resourceVersion seen.
 	WatchRestarts int
+	// WatchersTerminated, for watch cells only, is how many watchers of the resource the serving API
+	// server's watch cache closed as unresponsive during the cell (apiserver_terminated_watchers_total:
+	// the watcher's buffer stayed full longer than the cache's dispatch budget); -1 when unread.
+	WatchersTerminated int
 	// Errors counts failed operations; FirstError is the first failure's text.
 	Errors     int
 	FirstError string
