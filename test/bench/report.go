@@ -587,7 +587,7 @@ func (r *Report) Summary() []string {
 			if res.WatchersTerminated >= 0 {
 				closed = fmt.Sprintf(", %s of the resource closed by the watch cache as unresponsive", plural(res.WatchersTerminated, "watcher"))
 			}
-			ended = append(ended, fmt.Sprintf("%s with %d writers (%s%s, %s missing after 30 s)", res.Variant, res.Clients,
+			ended = append(ended, fmt.Sprintf("%s with %s (%s%s, %s missing after 30 s)", res.Variant, plural(res.Clients, "writer"),
 				plural(res.WatchRestarts, "restart"), closed, plural(res.Errors, "event")))
 		}
 	}
