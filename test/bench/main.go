@@ -351,7 +351,9 @@ func (b *Bench) startControlPlane(ctx context.Context) error {
 	b.progressf("starting the control plane in %s", dir)
 	sctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 	defer cancel()
-	if b.cp, err = harness.Start(sctx, harness.Options{Dir: dir, BinDir: b.binDir, RepoRoot: b.repoRoot, Ports: ports, Progress: b.progress}); err != nil {
+	if b.cp, err = harness.Start(sctx, harness.Options{Dir: dir, BinDir: b.binDir, RepoRoot: b.repoRoot, Ports: ports, Progress: b.progress,
+		// Both etcds sync as in production, so that neither variant skips the disk.
+		EtcdFsync: true}); err != nil {
 		return err
 	}
 	if err := b.installCRD(ctx); err != nil {

@@ -76,6 +76,9 @@ type Options struct {
 	NuclioAPIServerArgs []string
 	// KubeAPIServerArgs are extra flags for kube-apiserver.
 	KubeAPIServerArgs []string
+	// EtcdFsync makes kube-apiserver's etcd sync its writes to disk, as in production; by default it
+	// runs with --unsafe-no-fsync (a disposable cluster). nuclio-apiserver's embedded etcd always syncs.
+	EtcdFsync bool
 }
 
 // User is a test account bound to a built-in ClusterRole (admin, edit, view) in one namespace.
@@ -286,7 +289,7 @@ func (cp *ControlPlane) startEtcd(ctx context.Context) error {
 		"--listen-client-urls=" + client, "--advertise-client-urls=" + client,
 		"--listen-peer-urls=" + peer, "--initial-advertise-peer-urls=" + peer,
 		"--initial-cluster=local=" + peer, "--listen-metrics-urls=",
-		"--unsafe-no-fsync=true", // a disposable local cluster; fsync only slows tests down
+		"--unsafe-no-fsync=" + strconv.FormatBool(!cp.opts.EtcdFsync), // a disposable local cluster unless asked
 		"--log-level=warn",
 	}})
 	if err := proc.start(); err != nil {
